@@ -1,0 +1,146 @@
+// The command registry, and the ONE place that maps errors to exit codes.
+// Commands are loaded lazily so that `sandbox --help` starts fast.
+import { Command, CommanderError, Option } from 'commander';
+import { causeChain, ExitCode, isSandboxError } from './lib/errors.ts';
+import type { GlobalOptions } from './commands/options.ts';
+
+const list = (value: string, previous: string[] = []): string[] => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
+
+function globals(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+function buildProgram(): Command {
+  const program = new Command('sandbox')
+    .description('A local sandbox for Apache Flink on Kubernetes: the platform of "Get Running with Apache Flink on Kubernetes" in one command, and scenarios that prove the job survives faults.')
+    .option('--verbose', 'show every command and output line of each step')
+    .option('--json', 'print machine-readable JSON on stdout (where output is data)')
+    .option('--context <kube-context>', 'use this existing cluster instead of creating a kind cluster')
+    .option('--config <file>', 'YAML/JSON overrides of the typed defaults (versions, ports, names, profile)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('up')
+    .description('stand up the platform (idempotent: a re-run converges and changes nothing)')
+    .option('--dry-run', 'print the plan (steps, order, parallelism, commands, manifests) and touch nothing')
+    .option('--only <steps>', 'run only these steps (comma-separated ids)', list)
+    .option('--skip <steps>', 'skip these steps (comma-separated ids)', list)
+    .addOption(new Option('--profile <profile>', 'what to install').choices(['full', 'minimal']))
+    .option('--with <extras>', 'optional extras, e.g. ui (ingress-nginx + Heimdall)', list)
+    .addOption(new Option('--cluster <provider>', 'cluster provider').choices(['kind', 'k3s']))
+    .option('--job-image <ref>', 'use this prebuilt job image instead of building job/')
+    .option('--force', 'apply every step even when it looks done')
+    .action(async (_opts, cmd: Command) => (await import('./commands/up.ts')).up(globals(cmd)));
+
+  program
+    .command('down')
+    .description("delete the sandbox's cluster (with --context: only what the sandbox installed)")
+    .action(async (_opts, cmd: Command) => (await import('./commands/down.ts')).down(globals(cmd)));
+
+  program
+    .command('status')
+    .description('every component, its health, version and endpoint; the job state')
+    .action(async (_opts, cmd: Command) => (await import('./commands/status.ts')).status(globals(cmd)));
+
+  program
+    .command('doctor')
+    .description('check Docker, tools, resources, disk, ports and limits; one fix per problem')
+    .addOption(new Option('--profile <profile>', 'profile to check resources for').choices(['full', 'minimal']))
+    .action(async (_opts, cmd: Command) => (await import('./commands/doctor.ts')).doctor(globals(cmd)));
+
+  program
+    .command('open')
+    .description('port-forward a UI on 127.0.0.1 and print its URL and how to log in')
+    .argument('<ui>', 'kibana | minio | flink | heimdall')
+    .action(async (ui: string, _opts, cmd: Command) => (await import('./commands/open.ts')).open(ui, globals(cmd)));
+
+  program
+    .command('scenario')
+    .description('run a scenario (deploy, kill pods, suspend/resume, savepoints) and check the sequence')
+    .argument('[name]', 'scenario name; omit to list them')
+    .action(async (name: string | undefined, _opts, cmd: Command) =>
+      (await import('./commands/later.ts')).later('scenario', globals(cmd), name),
+    );
+
+  program
+    .command('test')
+    .description('the end-to-end harness for CI: runs scenarios, writes JUnit/JSON/HTML reports')
+    .action(async (_opts, cmd: Command) => (await import('./commands/later.ts')).later('test', globals(cmd)));
+
+  program
+    .command('verify')
+    .description('check a recorded sequence history: nothing lost, no reset, replays bounded')
+    .argument('[history]', 'history file to verify')
+    .action(async (history: string | undefined, _opts, cmd: Command) =>
+      (await import('./commands/later.ts')).later('verify', globals(cmd), history),
+    );
+
+  program
+    .command('menu', { hidden: true })
+    .description('the interactive menu (also: `sandbox` with no command in a terminal)')
+    .action(async (_opts, cmd: Command) => (await import('./commands/menu.ts')).menu(globals(cmd)));
+
+  return program;
+}
+
+function printError(err: unknown, json: boolean): number {
+  if (err instanceof CommanderError) {
+    // commander already printed its message
+    return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  if (isSandboxError(err)) {
+    if (json) {
+      process.stdout.write(
+        `${JSON.stringify({ ok: false, ...err.data, error: causeChain(err), hint: err.hint, artifacts: err.artifacts }, null, 2)}\n`,
+      );
+    }
+    const [first, ...rest] = causeChain(err);
+    const lines = [`✖ ${first}`, ...rest.map((r) => `  caused by: ${r}`)];
+    if (err.hint) lines.push(`  hint: ${err.hint}`);
+    if (err.artifacts) lines.push(`  diagnostics: ${err.artifacts}`);
+    process.stderr.write(`${lines.join('\n')}\n`);
+    return err.exitCode;
+  }
+  // A bug: show everything.
+  process.stderr.write(`✖ unexpected error (please report it):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  for (const cause of causeChain(err).slice(1)) process.stderr.write(`  caused by: ${cause}\n`);
+  return ExitCode.failed;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const args = argv.slice(2);
+  const json = args.includes('--json');
+  if (args.filter((a) => !a.startsWith('-')).length === 0 && !args.some((a) => ['-h', '--help', '-V', '--version'].includes(a))) {
+    if (process.stdin.isTTY && process.stdout.isTTY && !process.env.CI) {
+      args.unshift('menu');
+    } else {
+      program.outputHelp({ error: true });
+      process.stderr.write('\nno command given (the interactive menu needs a terminal)\n');
+      return ExitCode.usage;
+    }
+  }
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
+  } catch (err) {
+    return printError(err, json);
+  }
+}
+
+process.on('unhandledRejection', (reason) => {
+  process.exitCode = printError(reason, false);
+});
+
+const code = await main(process.argv);
+process.exitCode = code;
+// Let pending I/O flush, but do not hang on sockets left open by libraries.
+setTimeout(() => process.exit(code), 200).unref();
+

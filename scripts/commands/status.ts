@@ -1,0 +1,81 @@
+// `sandbox status`: every component's health, version and endpoint, and the job state.
+import { kubeContext } from '../lib/config.ts';
+import { SandboxError } from '../lib/errors.ts';
+import { createServices, interruptSignal } from '../lib/services.ts';
+import { pipeline } from '../steps/index.ts';
+import type { ComponentStatus, StepContext } from '../steps/step.ts';
+import { configFrom, emit, type GlobalOptions } from './options.ts';
+
+export interface JobStatus {
+  name: string;
+  lifecycleState?: string;
+  jobState?: string;
+  jobManager?: string;
+  error?: string;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+export async function status(opts: GlobalOptions): Promise<void> {
+  const cfg = await configFrom(opts);
+  const services = createServices(cfg);
+  const kube = await services.kube().catch((err: unknown) => {
+    throw new SandboxError(`no sandbox cluster reachable (context ${kubeContext(cfg)})`, {
+      cause: err,
+      hint: 'run `sandbox up` first, or pass --context <kube-context>',
+    });
+  });
+  const ctx: StepContext = {
+    config: cfg,
+    runId: 'status',
+    signal: interruptSignal(),
+    output: () => undefined,
+    shared: new Map(),
+    services,
+  };
+  const nodes = await kube.list('v1', 'Node');
+  const ready = nodes.filter((n) =>
+    (n.status?.conditions as Array<{ type: string; status: string }> | undefined)?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  );
+  const cluster: ComponentStatus = {
+    component: 'cluster',
+    health: nodes.length && ready.length === nodes.length ? 'healthy' : 'degraded',
+    version: nodes[0]?.status?.nodeInfo?.kubeletVersion as string | undefined,
+    endpoint: kube.server,
+    detail: `context ${kube.context}, ${ready.length}/${nodes.length} nodes Ready`,
+  };
+  const components = [
+    cluster,
+    ...(await Promise.all(
+      pipeline(cfg)
+        .filter((s) => s.status)
+        .map((s) =>
+          s.status!(ctx).catch((err: unknown): ComponentStatus => ({
+            component: s.id,
+            health: 'unknown',
+            detail: err instanceof Error ? err.message : String(err),
+          })),
+        ),
+    )),
+  ];
+  const fds = await kube.list('flink.apache.org/v1beta1', 'FlinkDeployment', { namespace: cfg.namespaces.job }).catch(() => []);
+  const jobs: JobStatus[] = fds.map((fd) => ({
+    name: fd.metadata.name,
+    lifecycleState: fd.status?.lifecycleState,
+    jobState: fd.status?.jobStatus?.state,
+    jobManager: fd.status?.jobManagerDeploymentStatus,
+    error: fd.status?.error,
+  }));
+  const healthy = components.every((c) => c.health === 'healthy');
+  emit(opts, { ok: healthy, context: kube.context, components, jobs }, () => {
+    const rows = [['COMPONENT', 'HEALTH', 'VERSION', 'ENDPOINT / DETAIL'], ...components.map((c) => [c.component, c.health, c.version ?? '', [c.endpoint, c.detail].filter(Boolean).join(' · ')])];
+    const jobText = jobs.length
+      ? table([['JOB', 'LIFECYCLE', 'JOB STATE', 'JOBMANAGER'], ...jobs.map((j) => [j.name, j.lifecycleState ?? '', j.jobState ?? '', j.jobManager ?? ''])])
+      : 'No Flink job deployed yet (scenarios deploy one).';
+    return `${table(rows)}\n\n${jobText}`;
+  });
+  if (!healthy) process.exitCode = 1;
+}

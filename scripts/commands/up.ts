@@ -1,0 +1,103 @@
+// `sandbox up`: runs the pipeline (or prints it with --dry-run).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { kubeContext, type SandboxConfig } from '../lib/config.ts';
+import { planWaves, runFailure, runPipeline, selectSteps, type RunResult } from '../lib/engine.ts';
+import { ExitCode } from '../lib/errors.ts';
+import { newRunId, stateDir } from '../lib/paths.ts';
+import { createServices, interruptSignal } from '../lib/services.ts';
+import { pipeline } from '../steps/index.ts';
+import type { PlanAction, Step } from '../steps/step.ts';
+import { configFrom, emit, type GlobalOptions } from './options.ts';
+
+function renderAction(a: PlanAction): string {
+  switch (a.kind) {
+    case 'command':
+      return `$ ${a.argv.map((x) => (/[\s'"{}$]/.test(x) ? `'${x.replace(/'/g, "'\\''")}'` : x)).join(' ')}`;
+    case 'manifest':
+      return `apply ${a.source}: ${a.objects.join(', ')}`;
+    case 'check':
+      return `check: ${a.what}`;
+  }
+}
+
+export function planText(cfg: SandboxConfig, steps: Step[]): string {
+  const waves = planWaves(steps);
+  const where = cfg.cluster.provider === 'existing' ? `existing context ${kubeContext(cfg)}` : `${cfg.cluster.provider} cluster "${cfg.cluster.name}"`;
+  const lines = [`Plan for \`sandbox up\`: profile ${cfg.profile}${cfg.with.length ? ` with ${cfg.with.join(', ')}` : ''}, ${where}`, ''];
+  waves.forEach((wave, i) => {
+    lines.push(`${i + 1}. ${wave.length > 1 ? `in parallel: ${wave.map((s) => s.id).join(', ')}` : wave[0]!.id}`);
+    for (const step of wave) {
+      lines.push(`   [${step.id}] ${step.title}${step.needs?.length ? `  (after ${step.needs.join(', ')})` : ''}`);
+      for (const a of step.plan(cfg)) lines.push(`      ${renderAction(a)}`);
+    }
+  });
+  lines.push('', 'Nothing was changed (dry run).');
+  return lines.join('\n');
+}
+
+function planJson(cfg: SandboxConfig, steps: Step[]): unknown {
+  return {
+    profile: cfg.profile,
+    with: cfg.with,
+    cluster: { provider: cfg.cluster.provider, name: cfg.cluster.name, context: kubeContext(cfg) },
+    waves: planWaves(steps).map((w) => w.map((s) => s.id)),
+    steps: steps.map((s) => ({ id: s.id, title: s.title, needs: s.needs ?? [], actions: s.plan(cfg) })),
+  };
+}
+
+async function recordRun(result: RunResult): Promise<string> {
+  const dir = join(stateDir(), 'runs');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${result.runId}.json`);
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
+}
+
+export async function up(opts: GlobalOptions): Promise<void> {
+  const cfg = await configFrom(opts);
+  const steps = selectSteps(pipeline(cfg), opts.only, opts.skip);
+  if (opts.dryRun) {
+    emit(opts, planJson(cfg, steps), () => planText(cfg, steps));
+    return;
+  }
+  const runId = newRunId();
+  const signal = interruptSignal();
+  const services = createServices(cfg);
+  const shared = new Map<string, unknown>();
+  const result = await runPipeline(steps, {
+    shared,
+    config: cfg,
+    runId,
+    services,
+    signal,
+    force: opts.force,
+    render: opts.json ? 'silent' : opts.verbose ? 'verbose' : 'auto',
+  });
+  await recordRun(result);
+  if (result.ok) {
+    emit(opts, { ...result }, () => `\n✔ sandbox is up (${(result.ms / 1000).toFixed(1)} s). Next: \`sandbox status\`, \`sandbox open kibana\`.`);
+    if (cfg.cluster.provider === 'k3s') {
+      const { holdK3s } = await import('../lib/k3s.ts');
+      await holdK3s(shared, signal, (line) => process.stderr.write(`${line}\n`));
+    }
+    return;
+  }
+  const err = runFailure(result);
+  if (err.exitCode !== ExitCode.interrupted) {
+    const { writeDiagnostics } = await import('../lib/diagnostics.ts');
+    const clusterUp = result.steps.some((s) => s.id === 'cluster' && (s.outcome === 'done' || s.outcome === 'already'));
+    err.artifacts = await writeDiagnostics(clusterUp ? await services.kube().catch(() => undefined) : undefined, {
+      runId,
+      namespaces: namespacesOf(cfg),
+      error: err,
+      steps: result.steps,
+    });
+  }
+  err.data = { ...result };
+  throw err;
+}
+
+export function namespacesOf(cfg: SandboxConfig): string[] {
+  return [...new Set(['kube-system', ...Object.values(cfg.namespaces)])];
+}

@@ -1,0 +1,37 @@
+// Check-then-act for manifests (ctlptl's Apply): an object is in place when every field
+// we declare has the same value in the live object. Fields the server or controllers
+// add (defaults, status, managedFields) do not count as differences.
+
+export function containsDesired(desired: unknown, live: unknown): boolean {
+  if (desired === null || typeof desired !== 'object') {
+    // Kubernetes normalises numbers in quantities and int-or-string fields to strings.
+    return desired === live || (typeof live === 'string' && typeof desired === 'number' && String(desired) === live);
+  }
+  if (Array.isArray(desired)) {
+    if (!Array.isArray(live) || live.length !== desired.length) return false;
+    return desired.every((d, i) => containsDesired(d, live[i]));
+  }
+  if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
+  const liveObj = live as Record<string, unknown>;
+  return Object.entries(desired as Record<string, unknown>).every(([k, v]) => containsDesired(v, liveObj[k]));
+}
+
+/** The first differing path, for the message shown before a change is applied. */
+export function firstDifference(desired: unknown, live: unknown, path = ''): string | undefined {
+  if (containsDesired(desired, live)) return undefined;
+  if (desired !== null && typeof desired === 'object' && live !== null && typeof live === 'object') {
+    if (Array.isArray(desired)) {
+      if (!Array.isArray(live) || live.length !== desired.length) return `${path || '.'} (list of ${desired.length}, live has ${Array.isArray(live) ? live.length : 'none'})`;
+      for (let i = 0; i < desired.length; i++) {
+        const d = firstDifference(desired[i], live[i], `${path}[${i}]`);
+        if (d) return d;
+      }
+    } else {
+      for (const [k, v] of Object.entries(desired as Record<string, unknown>)) {
+        const d = firstDifference(v, (live as Record<string, unknown>)[k], `${path}.${k}`);
+        if (d) return d;
+      }
+    }
+  }
+  return `${path || '.'}: want ${JSON.stringify(desired)?.slice(0, 80)}, live ${JSON.stringify(live)?.slice(0, 80)}`;
+}

@@ -1,0 +1,239 @@
+// Runs a pipeline of steps: each step starts as soon as everything it `needs` has
+// succeeded, so independent steps run concurrently; a failed step stops only its
+// dependents and lets the others finish. Progress is rendered by listr2 (its default
+// renderer on a TTY, a plain timestamped one otherwise); steps never print.
+import type { Step, StepContext, StepServices } from '../steps/step.ts';
+import type { SandboxConfig } from './config.ts';
+import { causeChain, ExitCode, SandboxError } from './errors.ts';
+
+export type StepOutcome = 'done' | 'already' | 'failed' | 'skipped' | 'blocked' | 'interrupted';
+
+export interface StepRecord {
+  id: string;
+  title: string;
+  outcome: StepOutcome;
+  /** Wall time of the step itself, from its start (after its needs) to its end. */
+  ms: number;
+  startedAt?: string;
+  error?: string[];
+  hint?: string;
+  /** Step ids this one waited for. */
+  needs: string[];
+}
+
+export interface RunResult {
+  runId: string;
+  ok: boolean;
+  ms: number;
+  steps: StepRecord[];
+}
+
+export type RenderMode = 'auto' | 'plain' | 'verbose' | 'silent';
+
+export interface EngineOptions {
+  config: SandboxConfig;
+  runId: string;
+  services: StepServices;
+  signal: AbortSignal;
+  render: RenderMode;
+  /** Check-then-act: skip isDone (forces apply). */
+  force?: boolean;
+  /** Values steps hand to each other, kept by the caller after the run (e.g. the K3s container). */
+  shared?: Map<string, unknown>;
+}
+
+/** Rejects pipelines whose `needs` name unknown steps or form a cycle. */
+export function checkPipeline(steps: readonly Step[]): void {
+  const ids = new Set<string>();
+  for (const s of steps) {
+    if (ids.has(s.id)) throw new Error(`duplicate step id ${s.id}`);
+    ids.add(s.id);
+  }
+  for (const s of steps) {
+    for (const need of s.needs ?? []) {
+      if (!ids.has(need)) throw new Error(`step ${s.id} needs unknown step ${need}`);
+    }
+  }
+  planWaves(steps);
+}
+
+/**
+ * Groups steps into waves: every step of a wave only needs steps of earlier waves,
+ * so the steps of one wave can run in parallel. Used by --dry-run to show the plan.
+ */
+export function planWaves(steps: readonly Step[]): Step[][] {
+  const byId = new Map(steps.map((s) => [s.id, s] as const));
+  const level = new Map<string, number>();
+  const visiting = new Set<string>();
+  const depth = (s: Step): number => {
+    const known = level.get(s.id);
+    if (known !== undefined) return known;
+    if (visiting.has(s.id)) throw new Error(`pipeline has a cycle through step ${s.id}`);
+    visiting.add(s.id);
+    let d = 0;
+    for (const need of s.needs ?? []) {
+      const dep = byId.get(need);
+      if (dep) d = Math.max(d, depth(dep) + 1);
+    }
+    visiting.delete(s.id);
+    level.set(s.id, d);
+    return d;
+  };
+  const waves: Step[][] = [];
+  for (const s of steps) {
+    const d = depth(s);
+    (waves[d] ??= []).push(s);
+  }
+  return waves.filter(Boolean);
+}
+
+/** Keeps `--only` steps (plus nothing else) or drops `--skip` steps; dangling needs are dropped. */
+export function selectSteps(steps: readonly Step[], only: string[] | undefined, skip: string[] | undefined): Step[] {
+  const known = new Set(steps.map((s) => s.id));
+  for (const id of [...(only ?? []), ...(skip ?? [])]) {
+    if (!known.has(id)) {
+      throw new SandboxError(`unknown step "${id}"`, {
+        exitCode: ExitCode.usage,
+        hint: `steps of this pipeline: ${[...known].join(', ')}`,
+      });
+    }
+  }
+  let kept = steps.filter((s) => (only?.length ? only.includes(s.id) : true) && !(skip ?? []).includes(s.id));
+  const keptIds = new Set(kept.map((s) => s.id));
+  kept = kept.map((s) => ({ ...s, needs: (s.needs ?? []).filter((n) => keptIds.has(n)) }));
+  return kept;
+}
+
+function rendererFor(mode: RenderMode): { renderer: string; fallback: boolean } {
+  if (mode === 'silent') return { renderer: 'silent', fallback: false };
+  if (mode === 'verbose') return { renderer: 'verbose', fallback: false };
+  const interactive = process.stdout.isTTY === true && !process.env.CI;
+  if (mode === 'plain' || !interactive) return { renderer: 'simple', fallback: true };
+  return { renderer: 'default', fallback: false };
+}
+
+interface Deferred {
+  promise: Promise<boolean>;
+  resolve(ok: boolean): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: (ok: boolean) => void;
+  const promise = new Promise<boolean>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Runs the pipeline; never throws for step failures (they are in the result). */
+export async function runPipeline(steps: readonly Step[], opts: EngineOptions): Promise<RunResult> {
+  checkPipeline(steps);
+  const { Listr, PRESET_TIMESTAMP, PRESET_TIMER } = await import('listr2');
+  const started = performance.now();
+  const gates = new Map(steps.map((s) => [s.id, deferred()] as const));
+  const records = new Map<string, StepRecord>();
+  const shared = opts.shared ?? new Map<string, unknown>();
+  const { renderer, fallback } = rendererFor(opts.render);
+
+  const tasks = steps.map((step) => ({
+    title: step.title,
+    task: async (_: unknown, task: { title: string; output: string; skip(msg?: string): void }): Promise<void> => {
+      const needs = [...(step.needs ?? [])];
+      const record: StepRecord = { id: step.id, title: step.title, outcome: 'failed', ms: 0, needs };
+      records.set(step.id, record);
+      const gate = gates.get(step.id)!;
+      try {
+        if (needs.length) {
+          task.output = `waiting for ${needs.join(', ')}`;
+          const results = await Promise.all(needs.map((n) => gates.get(n)!.promise));
+          const failedNeeds = needs.filter((_, i) => !results[i]);
+          if (failedNeeds.length) {
+            record.outcome = 'blocked';
+            task.skip(`${step.title}: not run, needs ${failedNeeds.join(', ')}`);
+            gate.resolve(false);
+            return;
+          }
+        }
+        if (opts.signal.aborted) {
+          record.outcome = 'interrupted';
+          task.skip(`${step.title}: interrupted`);
+          gate.resolve(false);
+          return;
+        }
+        const t0 = performance.now();
+        record.startedAt = new Date().toISOString();
+        const ctx: StepContext = {
+          config: opts.config,
+          runId: opts.runId,
+          signal: opts.signal,
+          shared,
+          services: opts.services,
+          output: (line: string) => {
+            task.output = line;
+          },
+        };
+        try {
+          const done = !opts.force && step.isDone ? await step.isDone(ctx) : false;
+          if (done) {
+            record.outcome = 'already';
+            task.title = `${step.title} (already in place)`;
+          } else {
+            await step.apply(ctx);
+            record.outcome = 'done';
+          }
+          // The readiness gate runs on re-runs too: it is cheap when things are ready
+          // and catches a component that broke since the last run.
+          if (step.ready) await step.ready(ctx);
+        } finally {
+          record.ms = Math.round(performance.now() - t0);
+        }
+        gate.resolve(true);
+      } catch (err) {
+        record.outcome = opts.signal.aborted ? 'interrupted' : 'failed';
+        record.error = causeChain(err);
+        record.hint = err instanceof SandboxError ? err.hint : undefined;
+        gate.resolve(false);
+        throw new SandboxError(`${step.title} failed`, { cause: err, hint: record.hint });
+      }
+    },
+  }));
+
+  const list = new Listr(tasks as never, {
+    concurrent: true,
+    exitOnError: false,
+    registerSignalListeners: false,
+    renderer: renderer as 'default',
+    fallbackRenderer: 'simple',
+    fallbackRendererCondition: fallback,
+    rendererOptions: { collapseSubtasks: false, timer: PRESET_TIMER } as never,
+    fallbackRendererOptions: { timestamp: PRESET_TIMESTAMP, timer: PRESET_TIMER } as never,
+  });
+  try {
+    await list.run();
+  } catch {
+    // Failures are recorded per step above; exitOnError is off so this is only a safety net.
+  }
+  const ordered = steps.map(
+    (s) => records.get(s.id) ?? { id: s.id, title: s.title, outcome: 'skipped' as const, ms: 0, needs: [...(s.needs ?? [])] },
+  );
+  return {
+    runId: opts.runId,
+    ok: ordered.every((r) => r.outcome === 'done' || r.outcome === 'already'),
+    ms: Math.round(performance.now() - started),
+    steps: ordered,
+  };
+}
+
+/** The error a failed run ends with: the first failure, its cause chain, and what it blocked. */
+export function runFailure(result: RunResult): SandboxError {
+  const failed = result.steps.filter((s) => s.outcome === 'failed');
+  const interrupted = result.steps.some((s) => s.outcome === 'interrupted');
+  if (interrupted && failed.length === 0) {
+    return new SandboxError('interrupted; nothing is left half-done: re-run the same command to continue', {
+      exitCode: ExitCode.interrupted,
+    });
+  }
+  const blocked = result.steps.filter((s) => s.outcome === 'blocked').map((s) => s.id);
+  const lines = failed.map((s) => `${s.title} failed: ${(s.error ?? []).join(': ')}`);
+  if (blocked.length) lines.push(`not run because of that: ${blocked.join(', ')}`);
+  const first = failed[0];
+  return new SandboxError(lines.join('\n'), { hint: first?.hint });
+}

@@ -1,0 +1,74 @@
+// User errors (bad input, missing prerequisites, timeouts) carry an exit code and
+// a one-line hint and are printed without a stack trace. Anything else is a bug and
+// cli.ts prints it with its stack. cli.ts is the one place that maps errors to exit codes.
+
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  notYet: 2,
+  usage: 64,
+  interrupted: 130,
+} as const;
+
+export interface SandboxErrorOptions {
+  hint?: string;
+  exitCode?: number;
+  cause?: unknown;
+  /** Where evidence was written (diagnostics bundle), printed after the message. */
+  artifacts?: string;
+  /** Extra fields for the `--json` error document (e.g. the step records of a failed run). */
+  data?: Record<string, unknown>;
+}
+
+export class SandboxError extends Error {
+  readonly hint?: string;
+  readonly exitCode: number;
+  artifacts?: string;
+  data?: Record<string, unknown>;
+
+  constructor(message: string, options: SandboxErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SandboxError';
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? ExitCode.failed;
+    this.artifacts = options.artifacts;
+    this.data = options.data;
+  }
+}
+
+/** A wait that ran out of time; the message names what was awaited and the last value seen. */
+export class TimeoutError extends SandboxError {
+  readonly lastSeen?: string;
+  constructor(message: string, options: SandboxErrorOptions & { lastSeen?: string } = {}) {
+    super(message, options);
+    this.name = 'TimeoutError';
+    this.lastSeen = options.lastSeen;
+  }
+}
+
+export function isSandboxError(err: unknown): err is SandboxError {
+  return err instanceof SandboxError;
+}
+
+/** "a: b: c" from an error and its chain of causes, without repeating identical messages. */
+export function causeChain(err: unknown): string[] {
+  const out: string[] = [];
+  let cur: unknown = err;
+  for (let depth = 0; cur !== undefined && cur !== null && depth < 10; depth++) {
+    const msg = cur instanceof Error ? cur.message : String(cur);
+    if (msg && !out.includes(msg)) out.push(msg);
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return out;
+}
+
+/** Wraps a failure with what was being done, keeping the original as the cause. */
+export function wrap(what: string, err: unknown, hint?: string): SandboxError {
+  const inner = isSandboxError(err) ? err : undefined;
+  return new SandboxError(what, {
+    cause: err,
+    hint: hint ?? inner?.hint,
+    exitCode: inner?.exitCode,
+    artifacts: inner?.artifacts,
+  });
+}

@@ -1,0 +1,66 @@
+// Lazily connected services handed to steps and commands: the Kubernetes API and the
+// tools. Nothing heavy is imported until a command needs it.
+import { join } from 'node:path';
+import type { StepServices } from '../steps/step.ts';
+import { kubeContext, type SandboxConfig } from './config.ts';
+import type { Kube } from './kube.ts';
+import { stateDir } from './paths.ts';
+import type { Toolbox } from './tools.ts';
+
+/** The kubeconfig of a K3s cluster started by the sandbox (its context is `default`). */
+export function k3sKubeconfigPath(): string {
+  return join(stateDir(), 'k3s-kubeconfig.yaml');
+}
+
+export function createServices(cfg: SandboxConfig): StepServices {
+  let kube: Promise<Kube> | undefined;
+  let tools: Promise<Toolbox> | undefined;
+  return {
+    kube() {
+      kube ??= import('./kube.ts').then(({ connectKube }) =>
+        cfg.cluster.provider === 'k3s'
+          ? connectKube({ kubeconfig: k3sKubeconfigPath(), context: 'default' })
+          : connectKube({ context: kubeContext(cfg) }),
+      );
+      // A failed connection may succeed later (the cluster was still starting): do not cache it.
+      kube.catch(() => (kube = undefined));
+      return kube;
+    },
+    tools() {
+      tools ??= import('./tools.ts').then(({ createToolbox }) => createToolbox(cfg));
+      return tools;
+    },
+  };
+}
+
+let controller: AbortController | undefined;
+let listener: ((sig: NodeJS.Signals) => void) | undefined;
+
+/** Forgets an earlier interrupt (the menu goes on after a Ctrl-C ended one action). */
+export function resetInterrupt(): void {
+  if (listener) {
+    process.off('SIGINT', listener);
+    process.off('SIGTERM', listener);
+  }
+  controller = undefined;
+  listener = undefined;
+}
+
+/**
+ * Aborted on the first Ctrl-C (or SIGTERM): steps stop their waits and child processes and
+ * the run ends cleanly, keeping the cluster. A second Ctrl-C exits at once.
+ */
+export function interruptSignal(): AbortSignal {
+  if (controller) return controller.signal;
+  const ctl = new AbortController();
+  controller = ctl;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (ctl.signal.aborted) process.exit(130);
+    process.stderr.write(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping cleanly (press Ctrl-C again to quit at once)\n`);
+    ctl.abort(new Error(`interrupted by ${sig}`));
+  };
+  listener = onSignal;
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return ctl.signal;
+}

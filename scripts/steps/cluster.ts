@@ -1,0 +1,107 @@
+// The cluster: a kind cluster from kind-config.yaml, or (with --context) an existing
+// cluster that is only checked. Ready = every node Ready, cluster DNS answering
+// (CoreDNS pods Ready) and a default StorageClass for MinIO's volume.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { kubeContext, type SandboxConfig } from '../lib/config.ts';
+import { SandboxError } from '../lib/errors.ts';
+import { packagePath, stateDir } from '../lib/paths.ts';
+import type { Step, StepContext } from './step.ts';
+
+interface KindNode {
+  role: string;
+  extraPortMappings?: Array<{ containerPort: number; hostPort: number }>;
+}
+
+/** kind-config.yaml with the configured host ports for the ingress controller. */
+export async function renderKindConfig(cfg: SandboxConfig): Promise<string> {
+  const doc = parse(await readFile(packagePath('kind-config.yaml'), 'utf8')) as { nodes: KindNode[] };
+  for (const node of doc.nodes) {
+    for (const m of node.extraPortMappings ?? []) {
+      if (m.containerPort === 80) m.hostPort = cfg.cluster.ingressHttpPort;
+      if (m.containerPort === 443) m.hostPort = cfg.cluster.ingressHttpsPort;
+    }
+  }
+  return stringify(doc);
+}
+
+export function kindConfigPath(): string {
+  return join(stateDir(), 'kind-config.yaml');
+}
+
+export function kindCreateArgs(cfg: SandboxConfig, configPath: string): string[] {
+  return ['create', 'cluster', '--name', cfg.cluster.name, '--config', configPath, '--image', cfg.cluster.nodeImage, '--wait', '0s'];
+}
+
+export async function kindClusterExists(ctx: StepContext): Promise<boolean> {
+  const tools = await ctx.services.tools();
+  const res = await tools.probe('kind', ['get', 'clusters'], { signal: ctx.signal });
+  if (!res.ok) throw new SandboxError(`cannot list kind clusters: ${res.stderr.trim() || `exit ${res.code}`}`, { hint: 'run `sandbox doctor`' });
+  return res.stdout.split('\n').map((l) => l.trim()).includes(ctx.config.cluster.name);
+}
+
+const DEFAULT_SC = 'storageclass.kubernetes.io/is-default-class';
+
+async function clusterReady(ctx: StepContext): Promise<void> {
+  const { Wait } = await import('../lib/wait.ts');
+  const kube = await ctx.services.kube();
+  const timeoutMs = ctx.config.timeouts.stepSeconds * 1000;
+  const opts = { timeoutMs, signal: ctx.signal, onProgress: ctx.output };
+  const nodes = await kube.list('v1', 'Node');
+  if (nodes.length === 0) throw new SandboxError(`cluster ${kube.context} has no nodes`, { hint: 'recreate it: `sandbox down && sandbox up`' });
+  ctx.output(`waiting for ${nodes.length} node(s) to be Ready`);
+  await Promise.all(
+    nodes.map((n) => Wait.forCondition(kube, { apiVersion: 'v1', kind: 'Node', name: n.metadata.name }, 'Ready', 'True', opts)),
+  );
+  ctx.output('waiting for cluster DNS (CoreDNS)');
+  await Wait.forPodsReady(kube, 'kube-system', 'k8s-app=kube-dns', { ...opts, min: 1 });
+  await Wait.poll(
+    async () => {
+      const classes = await kube.list('storage.k8s.io/v1', 'StorageClass');
+      const def = classes.find((c) => c.metadata.annotations?.[DEFAULT_SC] === 'true');
+      return { ok: def !== undefined, seen: classes.length ? `StorageClasses ${classes.map((c) => c.metadata.name).join(', ')}, none default` : 'no StorageClass', value: def };
+    },
+    'a default StorageClass',
+    { ...opts, intervalMs: 1000 },
+  );
+}
+
+export const clusterStep: Step = {
+  id: 'cluster',
+  title: 'Kubernetes cluster',
+  needs: ['preflight'],
+  plan(cfg) {
+    if (cfg.cluster.provider === 'existing') {
+      return [{ kind: 'check', what: `use existing context ${kubeContext(cfg)}: nodes Ready, CoreDNS ready, default StorageClass` }];
+    }
+    if (cfg.cluster.provider === 'k3s') {
+      return [{ kind: 'check', what: `start K3s (${cfg.cluster.k3sImage}) through testcontainers` }];
+    }
+    return [
+      { kind: 'command', argv: ['kind', 'get', 'clusters'] },
+      { kind: 'command', argv: ['kind', ...kindCreateArgs(cfg, kindConfigPath())] },
+      { kind: 'check', what: 'nodes Ready, CoreDNS ready, default StorageClass present' },
+    ];
+  },
+  async isDone(ctx) {
+    if (ctx.config.cluster.provider === 'existing') return true;
+    if (ctx.config.cluster.provider === 'k3s') return false;
+    return kindClusterExists(ctx);
+  },
+  async apply(ctx) {
+    const cfg = ctx.config;
+    if (cfg.cluster.provider === 'k3s') {
+      const { startK3s } = await import('../lib/k3s.ts');
+      await startK3s(ctx);
+      return;
+    }
+    const path = kindConfigPath();
+    await mkdir(stateDir(), { recursive: true });
+    await writeFile(path, await renderKindConfig(cfg));
+    const tools = await ctx.services.tools();
+    ctx.output(`kind create cluster --name ${cfg.cluster.name}`);
+    await tools.run('kind', kindCreateArgs(cfg, path), { signal: ctx.signal, onLine: ctx.output });
+  },
+  ready: clusterReady,
+};

@@ -1,0 +1,62 @@
+// The Flink Kubernetes Operator: CRDs applied explicitly (Helm never upgrades them),
+// then the chart, watching the job namespace so the chart creates the `flink`
+// ServiceAccount there. Its webhook refuses calls right after install, so Ready = a
+// server-side dry-run create of the sandbox's FlinkDeployment is accepted.
+import type { SandboxConfig } from '../lib/config.ts';
+import { renderFlinkDeployment } from '../lib/flink.ts';
+import { helmInstall, helmPlan, helmReleaseInPlace, helmShowCrds, loadManifest, type HelmRelease } from './kit.ts';
+import { deploymentsStatus } from './release-status.ts';
+import type { Step } from './step.ts';
+
+export function flinkOperatorRelease(cfg: SandboxConfig): HelmRelease {
+  const v = cfg.components.flinkOperator.version;
+  return {
+    release: 'flink-kubernetes-operator',
+    namespace: cfg.namespaces.operator,
+    chart: 'flink-kubernetes-operator',
+    version: v,
+    repos: cfg.components.flinkOperator.repos.map((r) => r.replaceAll('{version}', v)),
+    valuesFiles: ['flink-operator/values.yaml'],
+    set: { 'watchNamespaces[0]': cfg.namespaces.job },
+    flags: ['--skip-crds'],
+  };
+}
+
+export const flinkOperatorStep: Step = {
+  id: 'flink-operator',
+  title: 'Flink Kubernetes Operator',
+  needs: ['cert-manager'],
+  memoryMiB: 512,
+  plan: (cfg) => {
+    const rel = flinkOperatorRelease(cfg);
+    return [
+      { kind: 'command', argv: ['helm', 'show', 'crds', rel.chart, '--version', rel.version, '--repo', rel.repos![0]!] },
+      { kind: 'manifest', source: 'the chart\'s CRDs (server-side apply)', objects: ['flinkdeployments', 'flinksessionjobs', 'flinkstatesnapshots'] },
+      helmPlan(rel),
+      { kind: 'check', what: 'dry-run create of FlinkDeployment hello-ha accepted by the operator webhook' },
+    ];
+  },
+  isDone: (ctx) => helmReleaseInPlace(ctx, flinkOperatorRelease(ctx.config), 'flink-kubernetes-operator'),
+  async apply(ctx) {
+    const rel = flinkOperatorRelease(ctx.config);
+    const crds = await helmShowCrds(ctx, rel);
+    ctx.output(`applying ${crds.length} CRD(s)`);
+    const kube = await ctx.services.kube();
+    await kube.apply(crds);
+    await helmInstall(ctx, rel);
+  },
+  async ready(ctx) {
+    const { Wait } = await import('../lib/wait.ts');
+    const kube = await ctx.services.kube();
+    const [template] = await loadManifest('flink/hello-ha.yaml');
+    const probe = renderFlinkDeployment(template!, ctx.config, 'flink-sandbox/hello-job:probe');
+    probe.metadata.name = 'sandbox-webhook-probe';
+    await Wait.forDryRunAccepted(kube, [probe], 'the Flink operator webhook to accept a FlinkDeployment', {
+      timeoutMs: ctx.config.timeouts.stepSeconds * 1000,
+      signal: ctx.signal,
+      onProgress: ctx.output,
+    });
+  },
+  status: (ctx) =>
+    deploymentsStatus(ctx, 'flink-operator', ctx.config.namespaces.operator, ['flink-kubernetes-operator'], ctx.config.components.flinkOperator.version),
+};

@@ -1,0 +1,151 @@
+// Building blocks shared by the install steps: manifests from manifests/, helm releases,
+// and the check-then-act test for both.
+import { readFile } from 'node:fs/promises';
+import { containsDesired } from '../lib/desired.ts';
+import { SandboxError } from '../lib/errors.ts';
+import type { KubeObject } from '../lib/kube.ts';
+import { packagePath } from '../lib/paths.ts';
+import { parseAllDocuments } from 'yaml';
+import type { PlanAction, StepContext } from './step.ts';
+
+/** Parses a file under manifests/ into objects (multi-document YAML). */
+export async function loadManifest(relPath: string): Promise<KubeObject[]> {
+  const text = await readFile(packagePath('manifests', relPath), 'utf8');
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as KubeObject | null)
+    .filter((o): o is KubeObject => o !== null && typeof o === 'object');
+}
+
+export function names(objects: KubeObject[]): string[] {
+  return objects.map((o) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`);
+}
+
+export function inNamespace(objects: KubeObject[], namespace: string): KubeObject[] {
+  return objects.map((o) => (CLUSTER_KINDS.has(o.kind) ? o : { ...o, metadata: { ...o.metadata, namespace } }));
+}
+
+const CLUSTER_KINDS = new Set([
+  'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'StorageClass',
+  'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'IngressClass', 'ClusterIssuer',
+  'ClusterOutput', 'ClusterFlow', 'Logging', 'FluentbitAgent', 'PriorityClass',
+]);
+
+export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
+
+/**
+ * Creates the namespace when absent, labelled as the sandbox's so that `down --context`
+ * removes it; a namespace that already existed is left unlabelled (and is never deleted).
+ */
+export async function ensureNamespace(ctx: StepContext, name: string): Promise<void> {
+  const kube = await ctx.services.kube();
+  if (await kube.get({ apiVersion: 'v1', kind: 'Namespace', name })) return;
+  await kube.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [PART_OF_LABEL]: 'flink-sandbox' } } }]);
+}
+
+/** True when every object exists and holds every field we declare. */
+export async function objectsInPlace(ctx: StepContext, objects: KubeObject[]): Promise<boolean> {
+  const kube = await ctx.services.kube();
+  for (const o of objects) {
+    const live = await kube.get({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace });
+    if (!live) return false;
+    const { status: _ignored, ...desired } = o;
+    if (!containsDesired(desired, live)) return false;
+  }
+  return true;
+}
+
+export async function applyObjects(ctx: StepContext, objects: KubeObject[]): Promise<void> {
+  const kube = await ctx.services.kube();
+  ctx.output(`applying ${objects.length} object(s)`);
+  await kube.apply(objects);
+}
+
+export interface HelmRelease {
+  release: string;
+  namespace: string;
+  /** Chart name (with `repos`), an oci:// reference, or a chart URL. */
+  chart: string;
+  version: string;
+  /** Repository URLs tried in order (the Flink operator's moves to archive.apache.org when superseded). */
+  repos?: string[];
+  valuesFiles?: string[];
+  set?: Record<string, string>;
+  /** Further flags, e.g. --skip-crds when the CRDs are applied explicitly. */
+  flags?: string[];
+}
+
+export function helmArgs(rel: HelmRelease, repo: string | undefined = rel.repos?.[0]): string[] {
+  const args = ['upgrade', '--install', rel.release, rel.chart, '--namespace', rel.namespace, '--create-namespace', '--version', rel.version];
+  if (repo) args.push('--repo', repo);
+  for (const f of rel.valuesFiles ?? []) args.push('-f', packagePath('manifests', f));
+  for (const [k, v] of Object.entries(rel.set ?? {})) args.push('--set', `${k}=${v}`);
+  args.push(...(rel.flags ?? []));
+  return args;
+}
+
+export function helmPlan(rel: HelmRelease): PlanAction {
+  return { kind: 'command', argv: ['helm', ...helmArgs(rel)] };
+}
+
+interface HelmListEntry {
+  name: string;
+  status: string;
+  chart: string;
+}
+
+/** The release is deployed with the pinned chart version (Helm's own record, via `helm list`). */
+export async function helmReleaseInPlace(ctx: StepContext, rel: HelmRelease, chartName: string): Promise<boolean> {
+  const tools = await ctx.services.tools();
+  const { stdout } = await tools.run('helm', ['list', '--namespace', rel.namespace, '--filter', `^${rel.release}$`, '--output', 'json'], {
+    signal: ctx.signal,
+  });
+  let entries: HelmListEntry[];
+  try {
+    entries = JSON.parse(stdout || '[]') as HelmListEntry[];
+  } catch (err) {
+    throw new SandboxError(`cannot read \`helm list\` output for ${rel.release}`, { cause: err });
+  }
+  const versionless = rel.version.replace(/^v/, '');
+  return entries.some((e) => e.name === rel.release && e.status === 'deployed' && e.chart.replace(/-v?([^-]+)$/, '-$1') === `${chartName}-${versionless}`);
+}
+
+/** `helm show crds`: Helm never upgrades CRDs, so the sandbox applies them itself (server-side). */
+export async function helmShowCrds(ctx: StepContext, rel: HelmRelease): Promise<KubeObject[]> {
+  const tools = await ctx.services.tools();
+  const repos = rel.repos?.length ? rel.repos : [undefined];
+  let lastError: unknown;
+  for (const repo of repos) {
+    const args = ['show', 'crds', rel.chart, '--version', rel.version, ...(repo ? ['--repo', repo] : [])];
+    try {
+      const { stdout } = await tools.run('helm', args, { signal: ctx.signal });
+      return parseAllDocuments(stdout)
+        .map((d) => d.toJS() as KubeObject | null)
+        .filter((o): o is KubeObject => o !== null && typeof o === 'object');
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw new SandboxError(`cannot read the CRDs of chart ${rel.chart} ${rel.version}`, { cause: lastError, hint: 'check network access to the chart repository' });
+}
+
+/** helm upgrade --install, trying each repository in turn when a chart version has moved. */
+export async function helmInstall(ctx: StepContext, rel: HelmRelease): Promise<void> {
+  const tools = await ctx.services.tools();
+  await ensureNamespace(ctx, rel.namespace);
+  const repos = rel.repos?.length ? rel.repos : [undefined];
+  let lastError: unknown;
+  for (const repo of repos) {
+    ctx.output(`helm upgrade --install ${rel.release} ${rel.chart} ${rel.version}${repo ? ` (${repo})` : ''}`);
+    try {
+      await tools.run('helm', helmArgs(rel, repo), { signal: ctx.signal, onLine: ctx.output });
+      return;
+    } catch (err) {
+      lastError = err;
+      if (ctx.signal.aborted) break;
+    }
+  }
+  throw new SandboxError(`helm could not install ${rel.release} (chart ${rel.chart} ${rel.version})`, {
+    cause: lastError,
+    hint: repos.length > 1 ? `tried ${repos.join(' and ')}; check network access to them` : 'check network access to the chart repository',
+  });
+}

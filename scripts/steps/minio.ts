@@ -1,0 +1,97 @@
+// MinIO: S3 storage for checkpoints, savepoints and HA metadata. Credentials are
+// generated per sandbox and kept in a Secret (never minio/minio123 in YAML); the Secret
+// is copied to the job namespace for the Flink pods. Ready = the bucket job proved that
+// `flink-data` exists and is writable.
+import { randomBytes } from 'node:crypto';
+import { minioEndpointFor } from '../lib/flink.ts';
+import type { KubeObject } from '../lib/kube.ts';
+import { applyObjects, ensureNamespace, inNamespace, loadManifest, names, objectsInPlace } from './kit.ts';
+import type { Step, StepContext } from './step.ts';
+
+export const MINIO_SECRET = 'minio-credentials';
+export const BUCKET = 'flink-data';
+const FILES = ['minio/minio.yaml', 'minio/make-bucket.yaml'];
+
+function credentialSecret(namespace: string, accessKey: string, secretKey: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: { name: MINIO_SECRET, namespace, labels: { 'app.kubernetes.io/part-of': 'flink-sandbox' } },
+    stringData: { accessKey, secretKey },
+  };
+}
+
+/** Reuses the credentials of an earlier run so a re-run changes nothing. */
+async function credentials(ctx: StepContext): Promise<{ accessKey: string; secretKey: string }> {
+  const kube = await ctx.services.kube();
+  const live = await kube.get({ apiVersion: 'v1', kind: 'Secret', name: MINIO_SECRET, namespace: ctx.config.namespaces.minio });
+  const data = live?.data as Record<string, string> | undefined;
+  if (data?.accessKey && data.secretKey) {
+    return { accessKey: Buffer.from(data.accessKey, 'base64').toString(), secretKey: Buffer.from(data.secretKey, 'base64').toString() };
+  }
+  return { accessKey: `sandbox-${randomBytes(4).toString('hex')}`, secretKey: randomBytes(24).toString('base64url') };
+}
+
+async function desired(ctx: StepContext): Promise<KubeObject[]> {
+  const ns = ctx.config.namespaces.minio;
+  const objects: KubeObject[] = [];
+  for (const f of FILES) objects.push(...inNamespace(await loadManifest(f), ns));
+  return objects;
+}
+
+async function secrets(ctx: StepContext): Promise<KubeObject[]> {
+  const { accessKey, secretKey } = await credentials(ctx);
+  const { minio, job } = ctx.config.namespaces;
+  return [...new Set([minio, job])].map((ns) => credentialSecret(ns, accessKey, secretKey));
+}
+
+export const minioStep: Step = {
+  id: 'minio',
+  title: 'MinIO (S3) with bucket flink-data',
+  needs: ['cluster'],
+  memoryMiB: 512,
+  plan: (cfg) => [
+    { kind: 'manifest', source: 'generated', objects: [`Secret ${cfg.namespaces.minio}/${MINIO_SECRET} (random credentials)`, `Secret ${cfg.namespaces.job}/${MINIO_SECRET}`] },
+    ...FILES.map((f) => ({ kind: 'manifest' as const, source: `manifests/${f}`, objects: [`into namespace ${cfg.namespaces.minio}`] })),
+    { kind: 'check', what: `Job minio-make-bucket Complete: bucket ${BUCKET} exists and an object was written and read back` },
+  ],
+  async isDone(ctx) {
+    const kube = await ctx.services.kube();
+    for (const ns of new Set([ctx.config.namespaces.minio, ctx.config.namespaces.job])) {
+      if (!(await kube.get({ apiVersion: 'v1', kind: 'Secret', name: MINIO_SECRET, namespace: ns }))) return false;
+    }
+    return objectsInPlace(ctx, await desired(ctx));
+  },
+  async apply(ctx) {
+    const kube = await ctx.services.kube();
+    const objects = await desired(ctx);
+    for (const ns of new Set([ctx.config.namespaces.minio, ctx.config.namespaces.job])) await ensureNamespace(ctx, ns);
+    await kube.apply(await secrets(ctx));
+    await applyObjects(ctx, objects);
+    ctx.output(`applied ${names(objects).join(', ')}`);
+  },
+  async ready(ctx) {
+    const { Wait } = await import('../lib/wait.ts');
+    const kube = await ctx.services.kube();
+    const opts = { timeoutMs: ctx.config.timeouts.stepSeconds * 1000, signal: ctx.signal, onProgress: ctx.output };
+    await Wait.forRollout(kube, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'minio', namespace: ctx.config.namespaces.minio }, opts);
+    await Wait.forCondition(kube, { apiVersion: 'batch/v1', kind: 'Job', name: 'minio-make-bucket', namespace: ctx.config.namespaces.minio }, 'Complete', 'True', opts);
+  },
+  async status(ctx) {
+    const kube = await ctx.services.kube();
+    const ns = ctx.config.namespaces.minio;
+    const dep = await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'minio', namespace: ns });
+    const job = await kube.get({ apiVersion: 'batch/v1', kind: 'Job', name: 'minio-make-bucket', namespace: ns });
+    const image = dep?.spec?.template?.spec?.containers?.[0]?.image as string | undefined;
+    const available = (dep?.status?.availableReplicas ?? 0) >= 1;
+    const bucket = (job?.status?.conditions as Array<{ type: string; status: string }> | undefined)?.some((c) => c.type === 'Complete' && c.status === 'True');
+    return {
+      component: 'minio',
+      health: !dep ? 'missing' : available && bucket ? 'healthy' : 'degraded',
+      version: image?.split(':')[1],
+      endpoint: `${minioEndpointFor(ctx.config)} (UI: sandbox open minio)`,
+      detail: dep ? `${available ? 'available' : 'not available'}, bucket ${BUCKET} ${bucket ? 'ready' : 'not verified'}` : undefined,
+    };
+  },
+};

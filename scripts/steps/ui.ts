@@ -1,0 +1,86 @@
+// Optional UI extras (`--with ui`): ingress-nginx for kind, so each job's Flink UI is at
+// http://localhost/<name>/, and Heimdall listing every FlinkDeployment. The ingress
+// controller's admission webhook must answer before any Ingress is created.
+import type { SandboxConfig } from '../lib/config.ts';
+import type { KubeObject } from '../lib/kube.ts';
+import { fetchManifest } from '../lib/remote-manifest.ts';
+import { applyObjects, inNamespace, loadManifest, objectsInPlace } from './kit.ts';
+import { deploymentsStatus } from './release-status.ts';
+import type { Step, StepContext } from './step.ts';
+
+const INGRESS_NS = 'ingress-nginx';
+
+export function ingressNginxUrl(cfg: SandboxConfig): string {
+  return cfg.components.ingressNginx.manifestUrl.replaceAll('{version}', cfg.components.ingressNginx.version);
+}
+
+function probeIngress(): KubeObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: 'sandbox-webhook-probe', namespace: INGRESS_NS },
+    spec: {
+      ingressClassName: 'nginx',
+      rules: [{ http: { paths: [{ path: '/sandbox-probe', pathType: 'Prefix', backend: { service: { name: 'probe', port: { number: 80 } } } }] } }],
+    },
+  };
+}
+
+export const ingressStep: Step = {
+  id: 'ingress-nginx',
+  title: 'ingress-nginx (UI extra)',
+  needs: ['cluster'],
+  memoryMiB: 256,
+  plan: (cfg) => [
+    { kind: 'manifest', source: ingressNginxUrl(cfg), objects: ['server-side apply'] },
+    { kind: 'check', what: 'controller ready; dry-run create of an Ingress accepted by its admission webhook' },
+  ],
+  async isDone(ctx) {
+    const kube = await ctx.services.kube();
+    const dep = await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'ingress-nginx-controller', namespace: INGRESS_NS });
+    const image = dep?.spec?.template?.spec?.containers?.[0]?.image as string | undefined;
+    return image?.includes(`:${ctx.config.components.ingressNginx.version.replace(/^controller-/, '')}`) ?? false;
+  },
+  async apply(ctx) {
+    const kube = await ctx.services.kube();
+    await kube.apply(await fetchManifest(ingressNginxUrl(ctx.config), ctx.signal));
+  },
+  async ready(ctx) {
+    const { Wait } = await import('../lib/wait.ts');
+    const kube = await ctx.services.kube();
+    const opts = { timeoutMs: ctx.config.timeouts.stepSeconds * 1000, signal: ctx.signal, onProgress: ctx.output };
+    await Wait.forRollout(kube, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'ingress-nginx-controller', namespace: INGRESS_NS }, opts);
+    await Wait.forDryRunAccepted(kube, [probeIngress()], 'the ingress-nginx admission webhook to accept an Ingress', opts);
+  },
+  status: (ctx) => deploymentsStatus(ctx, 'ingress-nginx', INGRESS_NS, ['ingress-nginx-controller'], ctx.config.components.ingressNginx.version),
+};
+
+async function heimdallObjects(ctx: StepContext): Promise<KubeObject[]> {
+  return inNamespace(await loadManifest('ui/heimdall.yaml'), ctx.config.namespaces.job);
+}
+
+export const heimdallStep: Step = {
+  id: 'heimdall',
+  title: 'Heimdall (UI extra)',
+  needs: ['flink-operator'],
+  memoryMiB: 256,
+  plan: (cfg) => [
+    { kind: 'manifest', source: 'manifests/ui/heimdall.yaml', objects: [`Deployment, Service, ServiceAccount, Role, RoleBinding heimdall in ${cfg.namespaces.job}`] },
+    { kind: 'check', what: 'heimdall rolled out' },
+  ],
+  isDone: async (ctx) => objectsInPlace(ctx, await heimdallObjects(ctx)),
+  apply: async (ctx) => applyObjects(ctx, await heimdallObjects(ctx)),
+  async ready(ctx) {
+    const { Wait } = await import('../lib/wait.ts');
+    const kube = await ctx.services.kube();
+    await Wait.forRollout(kube, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'heimdall', namespace: ctx.config.namespaces.job }, {
+      timeoutMs: ctx.config.timeouts.stepSeconds * 1000,
+      signal: ctx.signal,
+      onProgress: ctx.output,
+    });
+  },
+  status: async (ctx) => ({
+    ...(await deploymentsStatus(ctx, 'heimdall', ctx.config.namespaces.job, ['heimdall'], '')),
+    endpoint: 'sandbox open heimdall',
+  }),
+};
