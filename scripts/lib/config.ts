@@ -133,7 +133,7 @@ export const defaults: SandboxConfig = {
     eck: { version: '3.5.0', baseUrl: 'https://download.elastic.co/downloads/eck/{version}' },
     loggingOperator: { chart: 'oci://ghcr.io/kube-logging/helm-charts/logging-operator', version: '6.7.0' },
     ingressNginx: {
-      version: 'controller-v1.12.1',
+      version: 'controller-v1.15.1',
       manifestUrl: 'https://raw.githubusercontent.com/kubernetes/ingress-nginx/{version}/deploy/static/provider/kind/deploy.yaml',
     },
   },

@@ -10,7 +10,7 @@ import type { Step, StepContext } from './step.ts';
 
 export const MINIO_SECRET = 'minio-credentials';
 export const BUCKET = 'flink-data';
-const FILES = ['minio/minio.yaml', 'minio/make-bucket.yaml'];
+export const MINIO_FILES = ['minio/pvc.yaml', 'minio/deployment.yaml', 'minio/service.yaml', 'minio/make-bucket-job.yaml'];
 
 function credentialSecret(namespace: string, accessKey: string, secretKey: string): KubeObject {
   return {
@@ -36,7 +36,7 @@ async function credentials(ctx: StepContext): Promise<{ accessKey: string; secre
 async function desired(ctx: StepContext): Promise<KubeObject[]> {
   const ns = ctx.config.namespaces.minio;
   const objects: KubeObject[] = [];
-  for (const f of FILES) objects.push(...inNamespace(await loadManifest(f), ns));
+  for (const f of MINIO_FILES) objects.push(...inNamespace(await loadManifest(f), ns));
   return objects;
 }
 
@@ -53,7 +53,7 @@ export const minioStep: Step = {
   memoryMiB: 512,
   plan: (cfg) => [
     { kind: 'manifest', source: 'generated', objects: [`Secret ${cfg.namespaces.minio}/${MINIO_SECRET} (random credentials)`, `Secret ${cfg.namespaces.job}/${MINIO_SECRET}`] },
-    ...FILES.map((f) => ({ kind: 'manifest' as const, source: `manifests/${f}`, objects: [`into namespace ${cfg.namespaces.minio}`] })),
+    ...MINIO_FILES.map((f) => ({ kind: 'manifest' as const, source: `manifests/${f}`, objects: [`into namespace ${cfg.namespaces.minio}`] })),
     { kind: 'check', what: `Job minio-make-bucket Complete: bucket ${BUCKET} exists and an object was written and read back` },
   ],
   async isDone(ctx) {

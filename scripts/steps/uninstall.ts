@@ -9,6 +9,7 @@ import { flinkOperatorRelease } from './flink-operator.ts';
 import { SANDBOX_CONFIGMAP } from './job-image.ts';
 import { inNamespace, loadManifest, type HelmRelease } from './kit.ts';
 import { loggingOperatorRelease } from './logging.ts';
+import { MINIO_FILES } from './minio.ts';
 import type { StepServices } from './step.ts';
 import { ingressNginxUrl } from './ui.ts';
 
@@ -32,7 +33,7 @@ export async function uninstallFromExisting(cfg: SandboxConfig, services: StepSe
     for (const o of objs) await del(o);
   }
   const pipelineObjs = [
-    ...inNamespace([...(await loadManifest('minio/minio.yaml')), ...(await loadManifest('minio/make-bucket.yaml'))], minio),
+    ...inNamespace((await Promise.all(MINIO_FILES.map((f) => loadManifest(f)))).flat(), minio),
     ...(await loadManifest('logging/logging.yaml')),
     ...inNamespace(await loadManifest('logging/cluster-output.yaml'), logging),
     ...inNamespace(await loadManifest('logging/flow.yaml'), job),
