@@ -10,10 +10,15 @@ import { pipeline } from '../steps/index.ts';
 import type { PlanAction, Step } from '../steps/step.ts';
 import { configFrom, emit, type GlobalOptions } from './options.ts';
 
+/** Quotes an argument for a POSIX shell unless it is plainly safe (globs like `a[0]` are not, in zsh). */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
+}
+
 function renderAction(a: PlanAction): string {
   switch (a.kind) {
     case 'command':
-      return `$ ${a.argv.map((x) => (/[\s'"{}$]/.test(x) ? `'${x.replace(/'/g, "'\\''")}'` : x)).join(' ')}`;
+      return `$ ${a.argv.map(shellQuote).join(' ')}`;
     case 'manifest':
       return `apply ${a.source}: ${a.objects.join(', ')}`;
     case 'check':

@@ -167,6 +167,26 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The kind of a config value as a user would name it; lists and mappings differ. */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'list';
+  return isPlainObject(v) ? 'mapping' : typeof v;
+}
+
+/** Keys the defaults may leave out, and what they hold (ToolPin's optional fields included). */
+const OPTIONAL_KEYS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^cluster\.context$/, 'string'],
+  [/^jobImage$/, 'string'],
+  [/^tools\.[a-z]+\.sha256$/, 'mapping'],
+  [/^tools\.[a-z]+\.sha256\.[a-z0-9]+-[a-z0-9]+$/, 'string'],
+  [/^tools\.[a-z]+\.archivePath$/, 'string'],
+];
+
+function optionalKind(where: string): string | undefined {
+  return OPTIONAL_KEYS.find(([re]) => re.test(where))?.[1];
+}
+
 /** Deep-merges `over` into `base`, refusing keys and value types the defaults do not have. */
 export function mergeConfig(base: unknown, over: unknown, path = ''): unknown {
   if (!isPlainObject(over)) return over;
@@ -174,27 +194,27 @@ export function mergeConfig(base: unknown, over: unknown, path = ''): unknown {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const where = path ? `${path}.${key}` : key;
-    if (!(key in base) && !OPTIONAL_KEYS.has(where) && !isOpenMap(path)) {
+    // Own keys only: `constructor` or `__proto__` must not pass as known keys.
+    const current = Object.hasOwn(base, key) ? base[key] : undefined;
+    const want = current !== undefined ? kindOf(current) : optionalKind(where);
+    if (want === undefined) {
       throw new SandboxError(`unknown config key "${where}"`, {
         exitCode: ExitCode.usage,
-        hint: `known keys here: ${Object.keys(base).join(', ')}`,
+        // Only a tool's own checksum map can start out empty.
+        hint: Object.keys(base).length ? `known keys here: ${Object.keys(base).join(', ')}` : 'keys here are <os>-<arch>, e.g. linux-amd64',
       });
     }
-    const current = (base as Record<string, unknown>)[key];
-    if (current !== undefined && value !== null && typeof current !== typeof value) {
-      throw new SandboxError(`config key "${where}" must be a ${Array.isArray(current) ? 'list' : typeof current}`, {
+    // An empty YAML value (null) is refused too: it would replace a whole section with nothing.
+    if (kindOf(value) !== want) {
+      throw new SandboxError(`config key "${where}" must be a ${want}`, {
         exitCode: ExitCode.usage,
         hint: `got ${JSON.stringify(value as Json)}`,
       });
     }
-    out[key] = mergeConfig(current, value, where);
+    // An optional mapping is merged over an empty one so that its entries are checked too.
+    out[key] = mergeConfig(current ?? (want === 'mapping' ? {} : undefined), value, where);
   }
   return out;
-}
-
-const OPTIONAL_KEYS = new Set(['cluster.context', 'jobImage']);
-function isOpenMap(path: string): boolean {
-  return /^tools\.[a-z]+\.sha256$/.test(path);
 }
 
 const PROFILES: readonly Profile[] = ['full', 'minimal'];
@@ -248,6 +268,9 @@ function validate(cfg: SandboxConfig): void {
   if (!PROFILES.includes(cfg.profile)) bad(`unknown profile "${cfg.profile}"`, `use one of: ${PROFILES.join(', ')}`);
   for (const extra of cfg.with) {
     if (!EXTRAS.includes(extra)) bad(`unknown extra "${extra}"`, `use one of: ${EXTRAS.join(', ')}`);
+  }
+  if (cfg.cluster.provider === 'existing' && !cfg.cluster.context) {
+    bad('cluster provider "existing" needs a kube context', 'pass --context <kube-context> (see `kubectl config get-contexts`)');
   }
   if (cfg.cluster.provider !== 'existing' && !PROVIDERS.includes(cfg.cluster.provider)) {
     bad(`unknown cluster provider "${cfg.cluster.provider}"`, `use one of: ${PROVIDERS.join(', ')}, or --context <kube-context>`);

@@ -1,0 +1,286 @@
+// The typed config: defaults, a user file deep-merged over them, flags over both, and
+// every bad input refused as a usage error (exit code 64) with a one-line hint.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaults, kubeContext, loadConfig, mergeConfig, type ConfigFlags, type SandboxConfig } from '../../scripts/lib/config.ts';
+import { ExitCode, SandboxError } from '../../scripts/lib/errors.ts';
+
+let dir: string;
+let fileNo = 0;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sandbox-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Writes a config file with this text and returns its path. */
+async function configFile(text: string, ext = 'yaml'): Promise<string> {
+  const path = join(dir, `config-${++fileNo}.${ext}`);
+  await writeFile(path, text);
+  return path;
+}
+
+/** The SandboxError that loading rejects with (fails the test if it resolves). */
+async function refusal(flags: ConfigFlags): Promise<SandboxError> {
+  const outcome = await loadConfig(flags).then(
+    (cfg) => ({ ok: true as const, cfg }),
+    (err: unknown) => ({ ok: false as const, err }),
+  );
+  if (outcome.ok) throw new Error(`expected loadConfig to refuse ${JSON.stringify(flags)}`);
+  expect(outcome.err).toBeInstanceOf(SandboxError);
+  return outcome.err as SandboxError;
+}
+
+async function refusalOfFile(text: string): Promise<SandboxError> {
+  return refusal({ config: await configFile(text) });
+}
+
+describe('loadConfig: defaults', () => {
+  it('loads the defaults when given no file and no flags, without sharing their objects', async () => {
+    const cfg = await loadConfig();
+    expect(cfg).toEqual(defaults);
+    expect(cfg.profile).toBe('full');
+    expect(cfg.cluster.provider).toBe('kind');
+    cfg.with.push('ui');
+    cfg.cluster.name = 'changed';
+    // A caller editing its copy must not change the next load.
+    expect(defaults.with).toEqual([]);
+    expect((await loadConfig()).cluster.name).toBe('flink-sandbox');
+  });
+
+  it('treats an empty file as no overrides', async () => {
+    expect(await loadConfig({ config: await configFile('') })).toEqual(defaults);
+    expect(await loadConfig({ config: await configFile('# only a comment\n') })).toEqual(defaults);
+  });
+});
+
+describe('loadConfig: the config file', () => {
+  it('overrides nested keys and keeps their siblings', async () => {
+    const path = await configFile(
+      [
+        'profile: minimal',
+        'cluster:',
+        '  name: my-sandbox',
+        '  ingressHttpPort: 8080',
+        '  ingressHttpsPort: 8443',
+        'components:',
+        '  flink:',
+        '    version: 1.20.3',
+        'tools:',
+        '  helm:',
+        '    sha256:',
+        '      linux-amd64: abc123',
+        'timeouts:',
+        '  elasticsearchSeconds: 900',
+      ].join('\n'),
+    );
+    const cfg = await loadConfig({ config: path });
+    expect(cfg.profile).toBe('minimal');
+    expect(cfg.cluster).toEqual({ ...defaults.cluster, name: 'my-sandbox', ingressHttpPort: 8080, ingressHttpsPort: 8443 });
+    expect(cfg.components.flink.version).toBe('1.20.3');
+    expect(cfg.components.eck).toEqual(defaults.components.eck);
+    // The pinned checksums are an open map: one entry is replaced, the others stay.
+    expect(cfg.tools.helm.sha256).toEqual({ ...defaults.tools.helm.sha256, 'linux-amd64': 'abc123' });
+    expect(cfg.tools.helm.version).toBe(defaults.tools.helm.version);
+    expect(cfg.timeouts).toEqual({ stepSeconds: 300, elasticsearchSeconds: 900 });
+    expect(kubeContext(cfg)).toBe('kind-my-sandbox');
+  });
+
+  it('reads JSON too, and the optional keys the defaults leave out', async () => {
+    const path = await configFile(JSON.stringify({ jobImage: 'registry.example/hello:1', cluster: { context: 'minikube' }, with: ['ui'] }), 'json');
+    const cfg = await loadConfig({ config: path });
+    expect(cfg.jobImage).toBe('registry.example/hello:1');
+    expect(cfg.cluster.context).toBe('minikube');
+    expect(cfg.with).toEqual(['ui']);
+  });
+
+  it('refuses unknown keys at any depth, with the known keys as the hint', async () => {
+    const top = await refusalOfFile('profiles: minimal\n');
+    expect(top.message).toBe('unknown config key "profiles"');
+    expect(top.exitCode).toBe(ExitCode.usage);
+    expect(top.hint).toContain('profile, with, cluster');
+
+    const nested = await refusalOfFile('cluster:\n  nmae: x\n');
+    expect(nested.message).toBe('unknown config key "cluster.nmae"');
+    expect(nested.exitCode).toBe(64);
+    expect(nested.hint).toBe(`known keys here: ${Object.keys(defaults.cluster).join(', ')}`);
+
+    const deep = await refusalOfFile('components:\n  eck:\n    versoin: 3.0.0\n');
+    expect(deep.message).toBe('unknown config key "components.eck.versoin"');
+  });
+
+  it('accepts the optional fields of a tool pin, and checks what they hold', async () => {
+    const path = await configFile('tools:\n  kind:\n    sha256:\n      linux-amd64: f00d\n    archivePath: kind\n');
+    const cfg = await loadConfig({ config: path });
+    expect(cfg.tools.kind.sha256).toEqual({ 'linux-amd64': 'f00d' });
+    expect(cfg.tools.kind.archivePath).toBe('kind');
+
+    const badEntry = await refusalOfFile('tools:\n  kind:\n    sha256:\n      linux_amd64: f00d\n');
+    expect(badEntry.message).toBe('unknown config key "tools.kind.sha256.linux_amd64"');
+    expect(badEntry.hint).toMatch(/linux-amd64/);
+    const badValue = await refusalOfFile('tools:\n  kubectl:\n    sha256:\n      linux-amd64: 12\n');
+    expect(badValue.message).toBe('config key "tools.kubectl.sha256.linux-amd64" must be a string');
+    const badImage = await refusalOfFile('jobImage: 5\n');
+    expect(badImage.message).toBe('config key "jobImage" must be a string');
+    expect(badImage.exitCode).toBe(ExitCode.usage);
+  });
+
+  it('refuses names that only exist on every object (constructor, __proto__, toString) as unknown keys', async () => {
+    for (const key of ['constructor', '__proto__', 'toString']) {
+      const err = await refusalOfFile(`${key}: x\n`);
+      expect(err.message).toBe(`unknown config key "${key}"`);
+      expect(err.exitCode).toBe(ExitCode.usage);
+    }
+  });
+
+  it('refuses values of the wrong type, naming the expected type and showing the value', async () => {
+    const port = await refusalOfFile('cluster:\n  ingressHttpPort: "8080"\n');
+    expect(port.message).toBe('config key "cluster.ingressHttpPort" must be a number');
+    expect(port.exitCode).toBe(ExitCode.usage);
+    expect(port.hint).toBe('got "8080"');
+
+    const list = await refusalOfFile('with: ui\n');
+    expect(list.message).toBe('config key "with" must be a list');
+    expect(list.exitCode).toBe(ExitCode.usage);
+
+    const section = await refusalOfFile('timeouts: 30\n');
+    expect(section.message).toBe('config key "timeouts" must be a mapping');
+    expect(section.hint).toBe('got 30');
+  });
+
+  it('tells lists and mappings apart', async () => {
+    const mapForList = await refusalOfFile('with:\n  ui: true\n');
+    expect(mapForList.message).toBe('config key "with" must be a list');
+    expect(mapForList.exitCode).toBe(ExitCode.usage);
+
+    const listForMap = await refusalOfFile('cluster:\n  - kind\n');
+    expect(listForMap.message).toBe('config key "cluster" must be a mapping');
+    expect(listForMap.exitCode).toBe(ExitCode.usage);
+  });
+
+  it('refuses an empty value for a key that has a default', async () => {
+    const err = await refusalOfFile('cluster:\n');
+    expect(err.message).toBe('config key "cluster" must be a mapping');
+    expect(err.exitCode).toBe(ExitCode.usage);
+    expect(err.hint).toBe('got null');
+  });
+
+  it('refuses a file that is not a mapping, or not YAML', async () => {
+    const list = await refusalOfFile('- profile\n- minimal\n');
+    expect(list.message).toMatch(/must hold a mapping/);
+    expect(list.exitCode).toBe(ExitCode.usage);
+
+    const broken = await refusalOfFile('cluster: {name: [unclosed\n');
+    expect(broken.message).toMatch(/is not valid YAML/);
+    expect(broken.exitCode).toBe(ExitCode.usage);
+    expect(broken.cause).toBeInstanceOf(Error);
+  });
+
+  it('explains a missing file, naming it, with a hint', async () => {
+    const missing = join(dir, 'no-such-file.yaml');
+    const err = await refusal({ config: missing });
+    expect(err.message).toBe(`cannot read config file ${missing}`);
+    expect(err.exitCode).toBe(ExitCode.usage);
+    expect(err.hint).toMatch(/--config/);
+    expect((err.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+  });
+});
+
+describe('loadConfig: flags', () => {
+  it('lets flags win over the file', async () => {
+    const path = await configFile('profile: minimal\nwith: [ui]\njobImage: from-file:1\ncluster:\n  provider: k3s\n');
+    const cfg = await loadConfig({ config: path, profile: 'full', jobImage: 'from-flag:2', cluster: 'kind', with: ['ui'] });
+    expect(cfg.profile).toBe('full');
+    expect(cfg.jobImage).toBe('from-flag:2');
+    expect(cfg.cluster.provider).toBe('kind');
+    // --with adds to the file's extras without repeating one.
+    expect(cfg.with).toEqual(['ui']);
+  });
+
+  it('--context selects the existing provider and that context', async () => {
+    const cfg = await loadConfig({ context: 'minikube' });
+    expect(cfg.cluster.provider).toBe('existing');
+    expect(cfg.cluster.context).toBe('minikube');
+    expect(kubeContext(cfg)).toBe('minikube');
+    // --context wins over --cluster and over the file's provider.
+    const path = await configFile('cluster:\n  provider: k3s\n');
+    const both = await loadConfig({ config: path, cluster: 'k3s', context: 'k3d-dev' });
+    expect(both.cluster.provider).toBe('existing');
+    expect(kubeContext(both)).toBe('k3d-dev');
+  });
+
+  it('--cluster k3s selects the k3s provider', async () => {
+    expect((await loadConfig({ cluster: 'k3s' })).cluster.provider).toBe('k3s');
+  });
+
+  it('refuses an unknown profile, extra or provider, listing the valid ones', async () => {
+    const profile = await refusal({ profile: 'huge' });
+    expect(profile.message).toBe('unknown profile "huge"');
+    expect(profile.exitCode).toBe(ExitCode.usage);
+    expect(profile.hint).toBe('use one of: full, minimal');
+
+    const extra = await refusal({ with: ['ui', 'grafana'] });
+    expect(extra.message).toBe('unknown extra "grafana"');
+    expect(extra.exitCode).toBe(ExitCode.usage);
+    expect(extra.hint).toBe('use one of: ui');
+
+    const provider = await refusal({ cluster: 'minikube' });
+    expect(provider.message).toBe('unknown cluster provider "minikube"');
+    expect(provider.hint).toMatch(/--context/);
+
+    // The same checks apply to values from the file.
+    expect((await refusalOfFile('profile: tiny\n')).message).toBe('unknown profile "tiny"');
+  });
+
+  it('refuses ports out of range, fractional or equal, and invalid cluster names', async () => {
+    for (const port of [0, 65536, 80.5, -1]) {
+      const err = await refusalOfFile(`cluster:\n  ingressHttpPort: ${port}\n`);
+      expect(err.message).toBe('cluster.ingressHttpPort must be a port number');
+      expect(err.exitCode).toBe(ExitCode.usage);
+      expect(err.hint).toBe(`got ${port}`);
+    }
+    const https = await refusalOfFile('cluster:\n  ingressHttpsPort: 70000\n');
+    expect(https.message).toBe('cluster.ingressHttpsPort must be a port number');
+
+    const same = await refusalOfFile('cluster:\n  ingressHttpPort: 8080\n  ingressHttpsPort: 8080\n');
+    expect(same.message).toMatch(/must differ/);
+    expect(same.hint).toMatch(/8080 and 8443/);
+
+    for (const name of ['Flink', 'flink_sandbox', '-x', 'x-', '']) {
+      const err = await refusalOfFile(`cluster:\n  name: "${name}"\n`);
+      expect(err.message).toBe(`invalid cluster name "${name}"`);
+      expect(err.exitCode).toBe(ExitCode.usage);
+    }
+  });
+});
+
+describe('mergeConfig', () => {
+  it('deep-merges without touching its inputs', () => {
+    const base = { a: { b: 1, c: [1, 2] }, d: 'x' };
+    const over = { a: { b: 2 } };
+    expect(mergeConfig(base, over)).toEqual({ a: { b: 2, c: [1, 2] }, d: 'x' });
+    expect(base).toEqual({ a: { b: 1, c: [1, 2] }, d: 'x' });
+  });
+
+  it('replaces lists as a whole instead of merging them element by element', () => {
+    expect(mergeConfig({ repos: ['a', 'b'] }, { repos: ['c'] })).toEqual({ repos: ['c'] });
+  });
+
+  it('names the full dotted path of a bad key', () => {
+    expect(() => mergeConfig(defaults, { namespaces: { jobs: 'x' } })).toThrow('unknown config key "namespaces.jobs"');
+    expect(() => mergeConfig(defaults, { timeouts: { stepSeconds: '5m' } })).toThrow('config key "timeouts.stepSeconds" must be a number');
+  });
+});
+
+describe('kubeContext', () => {
+  it('is kind-<name> for kind and the given context for an existing cluster', () => {
+    const kind: SandboxConfig = { ...defaults, cluster: { ...defaults.cluster, name: 'abc' } };
+    expect(kubeContext(kind)).toBe('kind-abc');
+    const existing: SandboxConfig = { ...defaults, cluster: { ...defaults.cluster, provider: 'existing', context: 'prod-like' } };
+    expect(kubeContext(existing)).toBe('prod-like');
+  });
+});
