@@ -1,0 +1,205 @@
+// Container logs, kept per pod, container and attempt (the container's restartCount when it
+// ran). The simulated kubelet appends lines through /_sim/logs; clients read them through the
+// pods/log subresource with the real parameters and refusals. A follow stream ends when its
+// attempt terminates, when the container restarts, or when the pod is deleted.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Api } from './objects.ts';
+import { badRequest, notFound } from './status.ts';
+import type { StoreEvent } from './store.ts';
+import { type Obj, isObj } from './types.ts';
+
+interface Line {
+  time: number;
+  text: string;
+}
+
+interface Follower {
+  onLine(line: Line): void;
+  end(): void;
+}
+
+interface Attempt {
+  lines: Line[];
+  terminated: boolean;
+  followers: Set<Follower>;
+}
+
+const POD = { group: '', resource: 'pods' };
+
+function key(ns: string, pod: string, container: string, attempt: number): string {
+  return `${ns}/${pod}/${container}/${attempt}`;
+}
+
+/** RFC 3339 with nanoseconds, as the kubelet prefixes lines with timestamps=true. */
+function stamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+}
+
+function containerStatus(pod: Obj, name: string): Obj | undefined {
+  const all: Obj[] = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+  return all.find((s) => isObj(s) && s.name === name);
+}
+
+export class LogStore {
+  private readonly attempts = new Map<string, Attempt>();
+
+  private entry(ns: string, pod: string, container: string, attempt: number, create: boolean): Attempt | undefined {
+    const k = key(ns, pod, container, attempt);
+    let a = this.attempts.get(k);
+    if (!a && create) this.attempts.set(k, (a = { lines: [], terminated: false, followers: new Set() }));
+    return a;
+  }
+
+  append(ns: string, pod: string, container: string, attempt: number, lines: string[], terminated: boolean): void {
+    const a = this.entry(ns, pod, container, attempt, true)!;
+    const now = Date.now();
+    for (const text of lines) {
+      const line = { time: now, text };
+      a.lines.push(line);
+      for (const f of [...a.followers]) f.onLine(line);
+    }
+    if (terminated) {
+      a.terminated = true;
+      for (const f of [...a.followers]) f.end();
+    }
+  }
+
+  /** The highest attempt with any lines, or undefined. */
+  highest(ns: string, pod: string, container: string): number | undefined {
+    let best: number | undefined;
+    const prefix = `${ns}/${pod}/${container}/`;
+    for (const k of this.attempts.keys()) {
+      if (!k.startsWith(prefix)) continue;
+      const n = Number(k.slice(prefix.length));
+      if (best === undefined || n > best) best = n;
+    }
+    return best;
+  }
+
+  /** Ends followers of attempts older than `attempt` (the container restarted). */
+  endBefore(ns: string, pod: string, container: string, attempt: number): void {
+    for (let i = 0; i < attempt; i++) {
+      const a = this.entry(ns, pod, container, i, false);
+      if (a) for (const f of [...a.followers]) f.end();
+    }
+  }
+
+  clearPod(ns: string, pod: string): void {
+    const prefix = `${ns}/${pod}/`;
+    for (const [k, a] of [...this.attempts]) {
+      if (!k.startsWith(prefix)) continue;
+      for (const f of [...a.followers]) f.end();
+      this.attempts.delete(k);
+    }
+  }
+
+  clearAll(): void {
+    for (const a of this.attempts.values()) for (const f of [...a.followers]) f.end();
+    this.attempts.clear();
+  }
+
+  /** Keeps follow streams honest: pod deleted -> logs gone; restartCount moved on -> old attempts end. */
+  onStoreEvent(ev: StoreEvent): void {
+    if (ev.storageKey !== '/pods') return;
+    const ns = ev.object.metadata?.namespace ?? '';
+    const name = ev.object.metadata?.name ?? '';
+    if (ev.type === 'DELETED') {
+      this.clearPod(ns, name);
+      return;
+    }
+    for (const s of [...(ev.object.status?.containerStatuses ?? []), ...(ev.object.status?.initContainerStatuses ?? [])]) {
+      if (isObj(s) && typeof s.restartCount === 'number' && s.restartCount > 0) this.endBefore(ns, name, String(s.name), s.restartCount);
+    }
+  }
+
+  serve(req: IncomingMessage, res: ServerResponse, api: Api, ns: string, name: string, q: URLSearchParams): void {
+    const pod = api.store.get('/pods', ns, name);
+    if (!pod) throw notFound(POD, name);
+    const containers: string[] = (pod.spec?.containers ?? []).map((c: Obj) => c?.name);
+    const inits: string[] = (pod.spec?.initContainers ?? []).map((c: Obj) => c?.name);
+    let container = q.get('container') ?? '';
+    if (!container) {
+      if (containers.length === 1) container = containers[0];
+      else {
+        const initPart = inits.length ? ` or one of the init containers: [${inits.join(' ')}]` : '';
+        throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]${initPart}`);
+      }
+    }
+    if (!containers.includes(container) && !inits.includes(container)) throw badRequest(`container ${container} is not valid for pod ${name}`);
+    if (!pod.spec?.nodeName) throw badRequest(`pod ${name} does not have a host assigned`);
+    const status = containerStatus(pod, container);
+    const current = typeof status?.restartCount === 'number' ? status.restartCount : (this.highest(ns, name, container) ?? 0);
+    const previous = q.get('previous') === 'true';
+    let attempt: Attempt | undefined;
+    if (previous) {
+      attempt = current > 0 ? this.entry(ns, name, container, current - 1, false) : undefined;
+      if (!attempt) throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
+    } else {
+      attempt = this.entry(ns, name, container, current, false);
+      if (!attempt && (!status || status.state?.waiting || !(status.state?.running || status.state?.terminated))) {
+        const reason = status?.state?.waiting?.reason ?? 'ContainerCreating';
+        throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${reason}`);
+      }
+      attempt ??= this.entry(ns, name, container, current, true)!;
+      if (status?.state?.terminated && !attempt.terminated) attempt.terminated = true;
+    }
+    this.stream(req, res, attempt, q, previous);
+  }
+
+  private stream(req: IncomingMessage, res: ServerResponse, attempt: Attempt, q: URLSearchParams, previous: boolean): void {
+    const follow = q.get('follow') === 'true' && !previous;
+    const timestamps = q.get('timestamps') === 'true';
+    const limitBytes = q.get('limitBytes') ? Number(q.get('limitBytes')) : undefined;
+    const tail = q.get('tailLines') !== null ? Number(q.get('tailLines')) : undefined;
+    const sinceSeconds = q.get('sinceSeconds') !== null ? Number(q.get('sinceSeconds')) : undefined;
+    const sinceTime = q.get('sinceTime') ? Date.parse(String(q.get('sinceTime'))) : undefined;
+    if (limitBytes !== undefined && !(limitBytes > 0)) throw badRequest('limitBytes: Invalid value: must be greater than 0');
+    if (tail !== undefined && !(tail >= 0)) throw badRequest('tailLines: Invalid value: must be greater than or equal to 0');
+    if (sinceSeconds !== undefined && !(sinceSeconds > 0)) throw badRequest('sinceSeconds: Invalid value: must be greater than 0');
+
+    const since = sinceSeconds !== undefined ? Date.now() - sinceSeconds * 1000 : sinceTime;
+    let lines = attempt.lines.filter((l) => since === undefined || l.time >= since);
+    if (tail !== undefined) lines = tail === 0 ? [] : lines.slice(-tail);
+    const format = (l: Line): string => `${timestamps ? `${stamp(l.time)} ` : ''}${l.text}\n`;
+
+    res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
+    res.flushHeaders();
+    res.socket?.setNoDelay(true);
+    let sent = 0;
+    let done = false;
+    const follower: Follower = {
+      onLine: (l) => emit(format(l)),
+      end: () => finish(),
+    };
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      attempt.followers.delete(follower);
+      res.end();
+    };
+    const emit = (text: string): void => {
+      if (done) return;
+      let chunk = Buffer.from(text);
+      if (limitBytes !== undefined && sent + chunk.length >= limitBytes) {
+        chunk = chunk.subarray(0, limitBytes - sent);
+        sent = limitBytes;
+        res.write(chunk);
+        finish();
+        return;
+      }
+      sent += chunk.length;
+      res.write(chunk);
+    };
+    for (const l of lines) emit(format(l));
+    if (done) return;
+    if (!follow || attempt.terminated) {
+      finish();
+      return;
+    }
+    attempt.followers.add(follower);
+    req.on('close', () => {
+      done = true;
+      attempt.followers.delete(follower);
+    });
+  }
+}
