@@ -1,0 +1,208 @@
+// HTTP to the API server through @kubernetes/client-node's transport (its KubeConfig does the
+// auth, TLS and proxies; its fetch library sends), with our error mapping and retries.
+// Bodies stay plain JSON: client-node's model serializer drops fields it does not know and
+// turns timestamps into Date objects, neither of which we want for apply or for diagnostics.
+import { ApiException, IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext, type HttpMethod } from '@kubernetes/client-node';
+import pRetry, { AbortError } from 'p-retry';
+import { SandboxError } from './errors.ts';
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  /** Sent as JSON. */
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+  /** 'transient' (default): retry 5xx, 429 and dropped connections; 'network': only dropped connections. */
+  retry?: 'transient' | 'network' | 'none';
+  /** Per attempt; default 30 s. 0 = none (streams). */
+  timeoutMs?: number;
+  /** Names the call in error messages: "get Deployment a/b". */
+  what?: string;
+}
+
+/** The API answered with an error status; `code` is the HTTP status, `reason` the Status reason. */
+export class KubeApiError extends SandboxError {
+  readonly code: number;
+  readonly reason?: string;
+  readonly status?: unknown;
+  constructor(message: string, code: number, reason: string | undefined, status: unknown, cause: ApiException<unknown>, hint?: string) {
+    super(message, { cause, hint });
+    this.name = 'KubeApiError';
+    this.code = code;
+    this.reason = reason;
+    this.status = status;
+  }
+}
+
+export function isApiError(err: unknown, code?: number): err is KubeApiError {
+  return err instanceof KubeApiError && (code === undefined || err.code === code);
+}
+
+const TRANSIENT_NET = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED']);
+
+/** The first system error code (ECONNREFUSED, ...) found in an error's cause chain. */
+export function networkCode(err: unknown): string | undefined {
+  let cur: unknown = err;
+  for (let depth = 0; cur && depth < 8; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    if (cur instanceof AggregateError && cur.errors.length > 0) cur = cur.errors[0];
+    else cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+}
+
+/**
+ * A 500 whose Status has no reason (or "Unknown") is an error the server did not classify,
+ * and it repeats identically: server-side apply of a custom resource with an undeclared field
+ * fails this way ("failed to create typed patch object ... field not declared in schema").
+ */
+function unclassified500(err: ApiException<unknown>): boolean {
+  const body = err.body as { kind?: unknown; reason?: unknown } | undefined;
+  return err.code === 500 && typeof body === 'object' && body !== null && body.kind === 'Status' && (!body.reason || body.reason === 'Unknown');
+}
+
+function isTransient(err: unknown, mode: RequestOptions['retry']): boolean {
+  if (mode === 'none') return false;
+  if (err instanceof ApiException) return mode === 'transient' && (err.code === 429 || (err.code >= 500 && !unclassified500(err)));
+  const code = networkCode(err);
+  return code !== undefined && TRANSIENT_NET.has(code);
+}
+
+function statusMessage(status: unknown, fallback: string): { message: string; reason?: string } {
+  if (status && typeof status === 'object') {
+    const s = status as { message?: unknown; reason?: unknown };
+    return { message: typeof s.message === 'string' && s.message ? s.message : fallback, reason: typeof s.reason === 'string' ? s.reason : undefined };
+  }
+  return { message: typeof status === 'string' && status.trim() ? status.trim() : fallback };
+}
+
+export interface Transport {
+  readonly server: string;
+  readonly kc: KubeConfig;
+  /** Parsed JSON body of a 2xx answer; throws KubeApiError or SandboxError otherwise. */
+  json<T = any>(method: HttpMethod, path: string, opts?: RequestOptions): Promise<T>;
+  /** The body of a 2xx answer as text. */
+  text(method: HttpMethod, path: string, opts?: RequestOptions): Promise<string>;
+  /** The body of a 2xx answer as a byte stream (watch, follow logs); abort with opts.signal. */
+  stream(method: HttpMethod, path: string, opts?: RequestOptions): Promise<ReadableStream<Uint8Array>>;
+}
+
+export interface RetryPolicy {
+  /** Retries after the first attempt (default 6: about 10 s of backoff in all). */
+  retries?: number;
+  /** First backoff delay (default 100 ms), doubling up to 3 s. */
+  minTimeoutMs?: number;
+}
+
+export function createTransport(kc: KubeConfig, contextName: string, policy: RetryPolicy = {}): Transport {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new SandboxError(`kube context ${contextName} has no cluster`, { hint: 'check the kubeconfig' });
+  const server = cluster.server.replace(/\/+$/, '');
+  const http = new IsomorphicFetchHttpLibrary();
+  let dispatcher: ReturnType<RequestContext['getDispatcher']>;
+
+  async function once(method: HttpMethod, path: string, opts: RequestOptions, signal: AbortSignal | undefined) {
+    const url = new URL(server + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const ctx = new RequestContext(url.toString(), method);
+    ctx.setHeaderParam('Accept', 'application/json, */*');
+    if (opts.body !== undefined) {
+      ctx.setHeaderParam('Content-Type', opts.contentType ?? 'application/json');
+      ctx.setBody(JSON.stringify(opts.body));
+    }
+    if (signal) ctx.setSignal(signal);
+    await kc.applySecurityAuthentication(ctx);
+    // client-node makes a new TLS agent per request; one shared agent reuses connections.
+    const made = ctx.getDispatcher();
+    if (made) ctx.setDispatcher((dispatcher ??= made));
+    const res = await http.send(ctx).toPromise();
+    if (res.httpStatusCode >= 200 && res.httpStatusCode < 300) return res;
+    const bodyText = await res.body.text().catch(() => '');
+    let body: unknown = bodyText;
+    try {
+      body = JSON.parse(bodyText);
+    } catch {
+      // not JSON: keep the text
+    }
+    throw new ApiException(res.httpStatusCode, `HTTP ${res.httpStatusCode}`, body, res.headers);
+  }
+
+  async function send(method: HttpMethod, path: string, opts: RequestOptions = {}) {
+    const what = opts.what ?? `${method} ${path}`;
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    try {
+      return await pRetry(
+        async () => {
+          const signals = [opts.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter((s) => s !== undefined);
+          const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+          try {
+            return await once(method, path, opts, signal);
+          } catch (err) {
+            // p-retry would not retry TypeErrors that it cannot classify; decide here instead.
+            if (opts.signal?.aborted || !isTransient(err, opts.retry ?? 'transient')) throw new AbortError(err as Error);
+            throw err;
+          }
+        },
+        { retries: policy.retries ?? 6, minTimeout: policy.minTimeoutMs ?? 100, maxTimeout: 3000, factor: 2, randomize: true, signal: opts.signal },
+      );
+    } catch (err) {
+      throw toSandboxError(err, what, server, opts.signal);
+    }
+  }
+
+  return {
+    server,
+    kc,
+    async json(method, path, opts) {
+      const res = await send(method, path, opts);
+      const text = await res.body.text();
+      return (text ? JSON.parse(text) : undefined) as never;
+    },
+    async text(method, path, opts) {
+      return (await send(method, path, opts)).body.text();
+    },
+    async stream(method, path, opts) {
+      const res = await send(method, path, { timeoutMs: 0, ...opts });
+      const body = res.body.stream();
+      if (!body) throw new SandboxError(`${opts?.what ?? path}: the API server sent no body`);
+      return body;
+    },
+  };
+}
+
+function toSandboxError(err: unknown, what: string, server: string, signal?: AbortSignal): Error {
+  if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError');
+  if (err instanceof SandboxError) return err;
+  if (err instanceof ApiException) {
+    const { message, reason } = statusMessage(err.body, `HTTP ${err.code}`);
+    const hint =
+      err.code === 401 || err.code === 403
+        ? 'the kube context lacks the rights for this; check the kubeconfig user'
+        : err.code >= 500
+          ? 'the API server kept failing; check it is healthy (`sandbox status`)'
+          : undefined;
+    return new KubeApiError(`${what}: ${message}`, err.code, reason, err.body, err, hint);
+  }
+  if (isAbort(err)) {
+    return new SandboxError(`${what}: no answer from the Kubernetes API at ${server}`, {
+      cause: err,
+      hint: 'the API server is slow or hanging; check the cluster (`sandbox status`)',
+    });
+  }
+  const code = networkCode(err);
+  if (code) {
+    const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'host not found' : code;
+    return new SandboxError(`${what}: cannot reach the Kubernetes API at ${server} (${why})`, {
+      cause: err,
+      hint: 'is the cluster running? `sandbox up` creates it; `--context` picks another one',
+    });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,78 @@
+// Maps apiVersion + kind to the REST path of a resource by asking the API server's discovery
+// endpoints (/api/v1, /apis/<group>/<version>). Answers are cached per apiVersion; a kind that
+// is missing triggers a fresh look, because CRDs add kinds while we run.
+import { isApiError, type Transport } from './kube-client.ts';
+
+export interface ResourceInfo {
+  /** Plural resource name used in paths, e.g. "deployments". */
+  name: string;
+  namespaced: boolean;
+  kind: string;
+}
+
+export interface Discovery {
+  /** undefined when the server does not serve that kind under that apiVersion. */
+  resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined>;
+  /** Forget cached answers (after CRDs were created). */
+  invalidate(apiVersion?: string): void;
+}
+
+interface ApiResourceList {
+  resources?: Array<{ name: string; kind: string; namespaced: boolean }>;
+}
+
+export function groupVersionPath(apiVersion: string): string {
+  return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+}
+
+export function createDiscovery(transport: Transport): Discovery {
+  const cache = new Map<string, Promise<ResourceInfo[]>>();
+
+  function fetchList(apiVersion: string): Promise<ResourceInfo[]> {
+    const p = transport
+      .json<ApiResourceList>('GET', groupVersionPath(apiVersion), { what: `discover ${apiVersion}` })
+      .then((list) => (list.resources ?? []).filter((r) => !r.name.includes('/')).map((r) => ({ name: r.name, kind: r.kind, namespaced: r.namespaced })))
+      .catch((err: unknown) => {
+        if (isApiError(err, 404)) return [];
+        cache.delete(apiVersion);
+        throw err;
+      });
+    cache.set(apiVersion, p);
+    return p;
+  }
+
+  return {
+    async resource(apiVersion, kind) {
+      const cached = cache.get(apiVersion);
+      if (cached) {
+        const hit = (await cached).find((r) => r.kind === kind);
+        if (hit) return hit;
+        // Only one refresh in flight per apiVersion, even when many callers miss at once.
+        if (cache.get(apiVersion) !== cached) return (await cache.get(apiVersion)!).find((r) => r.kind === kind);
+      }
+      return (await fetchList(apiVersion)).find((r) => r.kind === kind);
+    },
+    invalidate(apiVersion) {
+      if (apiVersion) cache.delete(apiVersion);
+      else cache.clear();
+    },
+  };
+}
+
+export interface PathParts {
+  apiVersion: string;
+  resource: ResourceInfo;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+/** /apis/apps/v1/namespaces/ns/deployments/name[/status]; the namespace is dropped for cluster-scoped kinds. */
+export function resourcePath(p: PathParts): string {
+  const parts = [groupVersionPath(p.apiVersion)];
+  if (p.resource.namespaced && p.namespace) parts.push('namespaces', encodeURIComponent(p.namespace));
+  parts.push(p.resource.name);
+  if (p.name !== undefined) parts.push(encodeURIComponent(p.name));
+  if (p.subresource) parts.push(p.subresource);
+  return parts.join('/');
+}

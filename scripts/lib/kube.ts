@@ -1,0 +1,133 @@
+// The one door to the Kubernetes API. Everything the CLI reads or changes in a cluster goes
+// through the `Kube` interface below; the implementation lives in kube-*.ts next to this file.
+// Objects are plain JSON as the API server sends them (no client-side model classes), so a
+// field the client library does not know is never dropped on the way in or out.
+import { parseAllDocuments } from 'yaml';
+import { SandboxError } from './errors.ts';
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export type KubeObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [k: string]: any };
+  [k: string]: any;
+};
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface WatchOptions {
+  namespace?: string;
+  name?: string;
+  labelSelector?: string;
+}
+
+export interface FollowLogsOptions {
+  signal?: AbortSignal;
+  /** Also emit the previous (terminated) attempt's log before the current one. */
+  previous?: boolean;
+  /** Default true: start at the first line of the current attempt; false: only lines written from now on. */
+  sinceStart?: boolean;
+}
+
+export interface PortForwardTarget {
+  namespace: string;
+  pod?: string;
+  service?: string;
+  /** The pod's container port, or the Service's port (mapped to its targetPort). */
+  port: number;
+}
+
+export interface PortForward extends AsyncDisposable {
+  localPort: number;
+  url(scheme?: 'http' | 'https', path?: string): string;
+  close(): Promise<void>;
+}
+
+export interface Kube {
+  readonly context: string;
+  readonly server: string;
+  /** Server-side apply (fieldManager 'sandbox', force), many documents in order; returns the applied objects. */
+  apply(objects: KubeObject[], opts?: { dryRun?: boolean }): Promise<KubeObject[]>;
+  /** Create with dryRun=All: throws the API's error if refused (webhook gate). Persists nothing. */
+  createDryRun(object: KubeObject): Promise<void>;
+  /** undefined when the object (or its kind) does not exist. */
+  get(ref: ObjectRef): Promise<KubeObject | undefined>;
+  list(apiVersion: string, kind: string, opts?: ListOptions): Promise<KubeObject[]>;
+  /** JSON merge patch; `subresource: 'status'` writes the status subresource. */
+  patchMerge(ref: ObjectRef, patch: object, opts?: { subresource?: 'status' }): Promise<KubeObject>;
+  /** false when the object was already absent; `wait` returns only once it is gone. */
+  delete(ref: ObjectRef, opts?: { wait?: boolean; timeoutMs?: number }): Promise<boolean>;
+  /** List then watch; re-lists on 410 Gone, reconnects on drops, until closed or aborted. */
+  watch(
+    apiVersion: string,
+    kind: string,
+    opts: WatchOptions,
+    onEvent: (type: WatchEventType, obj: KubeObject) => void,
+    signal?: AbortSignal,
+  ): Promise<{ close(): void }>;
+  /** Streams a container's log lines, following restarts (next attempt) until aborted or the pod is gone. */
+  followLogs(
+    namespace: string,
+    pod: string,
+    container: string,
+    onLine: (line: string, attempt: number) => void,
+    opts?: FollowLogsOptions,
+  ): Promise<void>;
+  logs(namespace: string, pod: string, container: string, opts?: { previous?: boolean; tailLines?: number }): Promise<string>;
+  /** Port-forward from 127.0.0.1:<random free port> to a pod, or to a ready pod behind a Service. */
+  portForward(target: PortForwardTarget): Promise<PortForward>;
+}
+
+export { connectKube } from './kube-connect.ts';
+export { KubeApiError, isApiError } from './kube-client.ts';
+
+/** "Deployment cert-manager/cert-manager", or "Namespace flink" for cluster-scoped objects. */
+export function describeRef(ref: ObjectRef): string {
+  return ref.namespace ? `${ref.kind} ${ref.namespace}/${ref.name}` : `${ref.kind} ${ref.name}`;
+}
+
+/** The reference of an object, for describeRef and the CRUD calls. */
+export function refOf(obj: KubeObject): ObjectRef {
+  const ref: ObjectRef = { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name };
+  if (obj.metadata.namespace) ref.namespace = obj.metadata.namespace;
+  return ref;
+}
+
+/** Multi-document YAML to objects; empty documents (comments only, `---` at the end) are skipped. */
+export function parseManifests(yamlText: string): KubeObject[] {
+  const out: KubeObject[] = [];
+  const docs = parseAllDocuments(yamlText);
+  // parseAllDocuments returns an EmptyStream (not an array) for text with no documents.
+  if (!Array.isArray(docs)) return out;
+  docs.forEach((doc, i) => {
+    if (doc.errors.length > 0) {
+      throw new SandboxError(`invalid YAML in document ${i + 1}: ${doc.errors[0].message}`, {
+        hint: 'fix the manifest; every document must be a Kubernetes object',
+        cause: doc.errors[0],
+      });
+    }
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) return;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      throw new SandboxError(`document ${i + 1} is not a Kubernetes object`, { hint: 'each YAML document must be a mapping with apiVersion, kind and metadata.name' });
+    }
+    const obj = value as Partial<KubeObject>;
+    if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string' || typeof obj.metadata?.name !== 'string') {
+      throw new SandboxError(`document ${i + 1} lacks apiVersion, kind or metadata.name`, { hint: 'each YAML document must be a Kubernetes object' });
+    }
+    out.push(obj as KubeObject);
+  });
+  return out;
+}

@@ -1,0 +1,137 @@
+// Waiting as named strategies (after testcontainers-node's wait strategies). Each strategy
+// names what it awaits and keeps the last thing it saw, so a timeout reads
+// "timed out after 30s waiting for <what>; last seen: <seen>". Object waits are driven by a
+// watch (re-listing when it expires or drops, see kube-watch.ts), so they notice a change as
+// soon as the API server reports it; things with no watch are polled.
+import { isApiError } from './kube-client.ts';
+import { describeRef, type Kube, type KubeObject, type ObjectRef } from './kube.ts';
+import { conditionCheck, jsonPathCheck, podsReadyCheck, rolloutCheck, type CheckResult } from './wait-checks.ts';
+import { httpProbe } from './wait-http.ts';
+import { abortReason, poll, systemClock, timeoutError, watchUntil, type WaitOptions } from './wait-loop.ts';
+
+export type { CheckResult } from './wait-checks.ts';
+export { formatDuration, systemClock, type Clock, type WaitOptions } from './wait-loop.ts';
+
+function forObject(kube: Kube, ref: ObjectRef, check: (obj: KubeObject | undefined) => CheckResult, what: string, opts: WaitOptions): Promise<KubeObject> {
+  return watchUntil<KubeObject>(kube, ref, (objs) => ({ ...check(objs[0]), value: objs[0] }), what, opts);
+}
+
+function forCondition(kube: Kube, ref: ObjectRef, type: string, status?: string | WaitOptions, opts?: WaitOptions): Promise<KubeObject> {
+  const want = typeof status === 'string' ? status : 'True';
+  const o = (typeof status === 'object' ? status : opts) as WaitOptions;
+  return forObject(kube, ref, (obj) => conditionCheck(obj, type, want), `${describeRef(ref)} condition ${type}=${want}`, o);
+}
+
+function forJsonPath(kube: Kube, ref: ObjectRef, path: string, expected: string | string[] | ((v: unknown) => boolean), opts: WaitOptions): Promise<KubeObject> {
+  const shown = typeof expected === 'function' ? 'the expected value' : Array.isArray(expected) ? `one of ${expected.join('|')}` : expected;
+  return forObject(kube, ref, (obj) => jsonPathCheck(obj, path, expected), `${describeRef(ref)} ${path} to be ${shown}`, opts);
+}
+
+async function forRollout(kube: Kube, ref: ObjectRef, opts: WaitOptions): Promise<void> {
+  await forObject(kube, ref, rolloutCheck, `rollout of ${describeRef(ref)}`, opts);
+}
+
+function forPodsReady(kube: Kube, namespace: string, labelSelector: string, opts: WaitOptions & { min?: number }): Promise<KubeObject[]> {
+  const min = opts.min ?? 1;
+  return watchUntil<KubeObject[]>(
+    kube,
+    { apiVersion: 'v1', kind: 'Pod', namespace, labelSelector },
+    (pods) => {
+      const r = podsReadyCheck(pods, min);
+      return { ...r, value: r.ready };
+    },
+    `${min > 1 ? `${min} ready pods` : 'ready pods'} ${labelSelector} in ${namespace}`,
+    opts,
+  );
+}
+
+async function forDryRunAccepted(kube: Kube, objects: KubeObject[], what: string, opts: WaitOptions & { intervalMs?: number }): Promise<void> {
+  await poll<true>(
+    async () => {
+      for (const obj of objects) {
+        try {
+          await kube.createDryRun(obj);
+        } catch (err) {
+          // AlreadyExists comes after admission: the webhooks did accept it.
+          if (isApiError(err, 409)) continue;
+          return { ok: false, seen: err instanceof Error ? err.message : String(err) };
+        }
+      }
+      return { ok: true, seen: 'accepted', value: true };
+    },
+    what,
+    opts,
+  );
+}
+
+async function forLog(kube: Kube, namespace: string, pod: string, container: string, pattern: RegExp, opts: WaitOptions): Promise<string> {
+  const clock = opts.clock ?? systemClock;
+  const re = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
+  const what = `a log line matching /${pattern.source}/ from ${namespace}/${pod} ${container}`;
+  if (opts.signal?.aborted) throw abortReason(opts.signal);
+  const stop = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([stop.signal, opts.signal]) : stop.signal;
+  void clock.sleep(opts.timeoutMs, signal).then(() => stop.abort());
+  let found: string | undefined;
+  let seen = 'no line yet (pod or container not running)';
+  let lines = 0;
+  try {
+    while (!signal.aborted) {
+      await kube
+        .followLogs(namespace, pod, container, (line) => {
+          lines++;
+          seen = `"${line}" (line ${lines})`;
+          if (found === undefined && re.test(line)) {
+            found = line;
+            stop.abort();
+          }
+        }, { signal })
+        .catch((err: unknown) => (seen = err instanceof Error ? err.message : String(err)));
+      // followLogs returns when the pod is gone or not there yet: look again shortly.
+      if (!signal.aborted) await clock.sleep(500, signal);
+    }
+  } finally {
+    stop.abort();
+  }
+  if (found !== undefined) return found;
+  if (opts.signal?.aborted) throw abortReason(opts.signal);
+  throw timeoutError(what, opts, seen);
+}
+
+async function forHttp(url: string, opts: WaitOptions & { expectStatus?: number; insecure?: boolean; intervalMs?: number }): Promise<void> {
+  await poll<true>(
+    async () => {
+      const r = await httpProbe(url, { insecure: opts.insecure, timeoutMs: 5000, signal: opts.signal });
+      const ok = 'status' in r && (opts.expectStatus !== undefined ? r.status === opts.expectStatus : r.status < 400);
+      return { ok, seen: 'status' in r ? `HTTP ${r.status}` : r.error, value: true };
+    },
+    `${url} to answer${opts.expectStatus ? ` ${opts.expectStatus}` : ''}`,
+    opts,
+  );
+}
+
+async function all(strategies: Array<() => Promise<unknown>>): Promise<void> {
+  await Promise.all(strategies.map((s) => s()));
+}
+
+export const Wait = {
+  /** Waits until `check` accepts the object (or its absence: then resolves with undefined). */
+  forObject,
+  /** `status` defaults to 'True'; it may be left out: forCondition(kube, ref, 'Ready', opts). */
+  forCondition,
+  forJsonPath,
+  /** Deployment, StatefulSet or DaemonSet: observedGeneration current, all replicas updated and available. */
+  forRollout,
+  /** At least `min` (default 1) pods match, and every live one is Ready; resolves with the ready pods. */
+  forPodsReady,
+  /** Repeats a server-side dry-run create until admission (webhooks) accepts every object. */
+  forDryRunAccepted,
+  /** Follows the container's log (across restarts) until a line matches; resolves with that line. */
+  forLog,
+  /** Until the URL answers with `expectStatus` (default: any status below 400). */
+  forHttp,
+  /** All at once; fails as soon as one fails. */
+  all,
+  /** For things with no watch: probe every intervalMs (default 1 s) until ok. */
+  poll,
+};
