@@ -147,14 +147,14 @@ export async function runPipeline(steps: readonly Step[], opts: EngineOptions): 
           const failedNeeds = needs.filter((_, i) => !results[i]);
           if (failedNeeds.length) {
             record.outcome = 'blocked';
-            task.skip(`${step.title}: not run, needs ${failedNeeds.join(', ')}`);
+            task.skip(`not run: needs ${failedNeeds.join(', ')}`);
             gate.resolve(false);
             return;
           }
         }
         if (opts.signal.aborted) {
           record.outcome = 'interrupted';
-          task.skip(`${step.title}: interrupted`);
+          task.skip('interrupted');
           gate.resolve(false);
           return;
         }

@@ -60,7 +60,12 @@ async function clusterReady(ctx: StepContext): Promise<void> {
     async () => {
       const classes = await kube.list('storage.k8s.io/v1', 'StorageClass');
       const def = classes.find((c) => c.metadata.annotations?.[DEFAULT_SC] === 'true');
-      return { ok: def !== undefined, seen: classes.length ? `StorageClasses ${classes.map((c) => c.metadata.name).join(', ')}, none default` : 'no StorageClass', value: def };
+      const seen = def
+        ? `default StorageClass ${def.metadata.name}`
+        : classes.length
+          ? `StorageClasses ${classes.map((c) => c.metadata.name).join(', ')}, none default`
+          : 'no StorageClass';
+      return { ok: def !== undefined, seen, value: def };
     },
     'a default StorageClass',
     { ...opts, intervalMs: 1000 },
