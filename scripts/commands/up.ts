@@ -7,7 +7,8 @@ import { ExitCode } from '../lib/errors.ts';
 import { newRunId, stateDir } from '../lib/paths.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
 import { pipeline } from '../steps/index.ts';
-import type { PlanAction, Step } from '../steps/step.ts';
+import type { PlanAction, Step, StepContext } from '../steps/step.ts';
+import type { Kube } from '../lib/kube.ts';
 import { configFrom, emit, type GlobalOptions } from './options.ts';
 
 /** Quotes an argument for a POSIX shell unless it is plainly safe (globs like `a[0]` are not, in zsh). */
@@ -77,6 +78,7 @@ export async function up(opts: GlobalOptions): Promise<void> {
     services,
     signal,
     force: opts.force,
+    guard: (step, ctx, stop) => podGuard(step, ctx, stop),
     render: opts.json ? 'silent' : opts.verbose ? 'verbose' : 'auto',
   });
   await recordRun(result);
@@ -101,6 +103,29 @@ export async function up(opts: GlobalOptions): Promise<void> {
   }
   err.data = { ...result };
   throw err;
+}
+
+/** While a step runs, a pod of its namespaces that can never start ends it with the cause. */
+function podGuard(step: Step, ctx: StepContext, stop: AbortSignal): Promise<never> | undefined {
+  const namespaces = step.namespaces?.(ctx.config);
+  if (!namespaces?.length) return undefined;
+  return (async (): Promise<never> => {
+    // The cluster may not exist yet when the step starts (kind creates it).
+    const kube = await waitForKube(ctx, stop);
+    const { watchPodProblems } = await import('../lib/pod-problems.ts');
+    return watchPodProblems(kube, namespaces, { signal: AbortSignal.any([stop, ctx.signal]), graceMs: ctx.config.timeouts.imagePullSeconds * 1000 });
+  })();
+}
+
+async function waitForKube(ctx: StepContext, stop: AbortSignal): Promise<Kube> {
+  for (;;) {
+    try {
+      return await ctx.services.kube();
+    } catch {
+      if (stop.aborted || ctx.signal.aborted) return new Promise<never>(() => undefined);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }
 
 export function namespacesOf(cfg: SandboxConfig): string[] {

@@ -76,6 +76,8 @@ export interface SandboxConfig {
     stepSeconds: number;
     /** Elasticsearch needs longer: image pull plus 1-2 minutes per node. */
     elasticsearchSeconds: number;
+    /** A pull failure that is not clearly permanent (or an unschedulable pod) may last this long. */
+    imagePullSeconds: number;
   };
   /** Job image to use instead of building job/ (required with --context unless Docker is local). */
   jobImage?: string;
@@ -148,6 +150,7 @@ export const defaults: SandboxConfig = {
   timeouts: {
     stepSeconds: 300,
     elasticsearchSeconds: 600,
+    imagePullSeconds: 120,
   },
 };
 

@@ -40,6 +40,11 @@ export interface EngineOptions {
   force?: boolean;
   /** Values steps hand to each other, kept by the caller after the run (e.g. the K3s container). */
   shared?: Map<string, unknown>;
+  /**
+   * Runs beside a step's apply and readiness gate and ends the step early by rejecting (e.g.
+   * a pod whose image cannot be pulled); aborted when the step ends.
+   */
+  guard?: (step: Step, ctx: StepContext, signal: AbortSignal) => Promise<never> | undefined;
 }
 
 /** Rejects pipelines whose `needs` name unknown steps or form a cycle. */
@@ -160,17 +165,19 @@ export async function runPipeline(steps: readonly Step[], opts: EngineOptions): 
         }
         const t0 = performance.now();
         record.startedAt = new Date().toISOString();
+        const stepStop = new AbortController();
         const ctx: StepContext = {
           config: opts.config,
           runId: opts.runId,
-          signal: opts.signal,
+          signal: AbortSignal.any([opts.signal, stepStop.signal]),
           shared,
           services: opts.services,
           output: (line: string) => {
             task.output = line;
           },
         };
-        try {
+        const guardStop = new AbortController();
+        const work = async (): Promise<void> => {
           const done = !opts.force && step.isDone ? await step.isDone(ctx) : false;
           if (done) {
             record.outcome = 'already';
@@ -182,7 +189,22 @@ export async function runPipeline(steps: readonly Step[], opts: EngineOptions): 
           // The readiness gate runs on re-runs too: it is cheap when things are ready
           // and catches a component that broke since the last run.
           if (step.ready) await step.ready(ctx);
+        };
+        try {
+          const guard = opts.guard?.(step, ctx, guardStop.signal);
+          const running = work();
+          if (guard) {
+            // When the guard ends the step, stop its waits too; their rejection is expected.
+            running.catch(() => undefined);
+            await Promise.race([running, guard.catch((err: unknown) => {
+              stepStop.abort(err);
+              throw err;
+            })]);
+          } else {
+            await running;
+          }
         } finally {
+          guardStop.abort();
           record.ms = Math.round(performance.now() - t0);
         }
         gate.resolve(true);

@@ -76,6 +76,7 @@ export const clusterStep: Step = {
   id: 'cluster',
   title: 'Kubernetes cluster',
   needs: ['preflight'],
+  namespaces: () => ['kube-system'],
   plan(cfg) {
     if (cfg.cluster.provider === 'existing') {
       return [{ kind: 'check', what: `use existing context ${kubeContext(cfg)}: nodes Ready, CoreDNS ready, default StorageClass` }];

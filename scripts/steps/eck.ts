@@ -18,6 +18,7 @@ export const eckOperatorStep: Step = {
   title: 'ECK operator',
   needs: ['cluster'],
   memoryMiB: 200,
+  namespaces: (cfg) => [cfg.namespaces.eckOperator],
   plan: (cfg) => eckUrls(cfg).map((u) => ({ kind: 'manifest' as const, source: u, objects: ['server-side apply'] })),
   async isDone(ctx) {
     const kube = await ctx.services.kube();
@@ -53,6 +54,7 @@ export const elasticStep: Step = {
   title: 'Elasticsearch and Kibana',
   needs: ['eck-operator'],
   memoryMiB: 2048,
+  namespaces: (cfg) => [cfg.namespaces.logging],
   plan: (cfg) => [
     { kind: 'manifest', source: 'manifests/eck/elasticsearch.yaml', objects: [`Elasticsearch ${cfg.namespaces.logging}/${ES_NAME}`] },
     { kind: 'manifest', source: 'manifests/eck/kibana.yaml', objects: [`Kibana ${cfg.namespaces.logging}/${ES_NAME}`] },

@@ -27,6 +27,7 @@ export const flinkOperatorStep: Step = {
   title: 'Flink Kubernetes Operator',
   needs: ['cert-manager'],
   memoryMiB: 512,
+  namespaces: (cfg) => [cfg.namespaces.operator],
   plan: (cfg) => {
     const rel = flinkOperatorRelease(cfg);
     return [

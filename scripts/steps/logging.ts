@@ -31,6 +31,7 @@ export const loggingOperatorStep: Step = {
   title: 'Logging operator',
   needs: ['cluster'],
   memoryMiB: 128,
+  namespaces: (cfg) => [cfg.namespaces.logging],
   plan: (cfg) => {
     const rel = loggingOperatorRelease(cfg);
     return [
@@ -87,6 +88,7 @@ export const loggingPipelineStep: Step = {
   title: 'Logging pipeline to Elasticsearch',
   needs: ['logging-operator', 'elasticsearch'],
   memoryMiB: 512,
+  namespaces: (cfg) => [cfg.namespaces.logging],
   plan: (cfg) => [
     { kind: 'manifest', source: 'manifests/logging/logging.yaml', objects: [`Logging ${LOGGING_NAME} (control namespace ${cfg.namespaces.logging})`] },
     { kind: 'manifest', source: 'manifests/logging/cluster-output.yaml', objects: [`ClusterOutput ${cfg.namespaces.logging}/es-output`] },

@@ -51,6 +51,7 @@ export const minioStep: Step = {
   title: 'MinIO (S3) with bucket flink-data',
   needs: ['cluster'],
   memoryMiB: 512,
+  namespaces: (cfg) => [cfg.namespaces.minio],
   plan: (cfg) => [
     { kind: 'manifest', source: 'generated', objects: [`Secret ${cfg.namespaces.minio}/${MINIO_SECRET} (random credentials)`, `Secret ${cfg.namespaces.job}/${MINIO_SECRET}`] },
     ...MINIO_FILES.map((f) => ({ kind: 'manifest' as const, source: `manifests/${f}`, objects: [`into namespace ${cfg.namespaces.minio}`] })),

@@ -36,6 +36,8 @@ export interface Step {
   readonly needs?: readonly string[];
   /** Memory the step's workloads request, summed by the preflight against Docker's memory. */
   readonly memoryMiB?: number;
+  /** Namespaces whose pods the step creates: watched for stuck pods while it runs. */
+  namespaces?(config: SandboxConfig): string[];
   plan(config: SandboxConfig): PlanAction[];
   /** True when the desired state is already in place (then apply and ready are skipped). */
   isDone?(ctx: StepContext): Promise<boolean>;

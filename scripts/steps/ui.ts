@@ -31,6 +31,7 @@ export const ingressStep: Step = {
   title: 'ingress-nginx (UI extra)',
   needs: ['cluster'],
   memoryMiB: 256,
+  namespaces: () => [INGRESS_NS],
   plan: (cfg) => [
     { kind: 'manifest', source: ingressNginxUrl(cfg), objects: ['server-side apply'] },
     { kind: 'check', what: 'controller ready; dry-run create of an Ingress accepted by its admission webhook' },
@@ -64,6 +65,7 @@ export const heimdallStep: Step = {
   title: 'Heimdall (UI extra)',
   needs: ['flink-operator'],
   memoryMiB: 256,
+  namespaces: (cfg) => [cfg.namespaces.job],
   plan: (cfg) => [
     { kind: 'manifest', source: 'manifests/ui/heimdall.yaml', objects: [`Deployment, Service, ServiceAccount, Role, RoleBinding heimdall in ${cfg.namespaces.job}`] },
     { kind: 'check', what: 'heimdall rolled out' },

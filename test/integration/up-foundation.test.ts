@@ -26,7 +26,7 @@ describe('sandbox up against the simulated cluster', () => {
     const job = await sim.kube.get('/apis/batch/v1/namespaces/minio/jobs/minio-make-bucket');
     expect(job?.status?.conditions).toContainEqual(expect.objectContaining({ type: 'Complete', status: 'True' }));
     const secret = await sim.kube.get('/api/v1/namespaces/minio/secrets/minio-credentials');
-    expect(Buffer.from(secret!.data.secretKey, 'base64').toString()).not.toBe('minio123');
+    expect(Buffer.from((secret!.data as Record<string, string>).secretKey!, 'base64').toString()).not.toBe('minio123');
     expect((await sim.calls('kind')).filter((c) => c.argv[0] === 'create')).toHaveLength(1);
 
     const auditBefore = (await sim.audit()).length;

@@ -1,0 +1,98 @@
+// Watches the pods a step creates while its readiness gate waits, and ends the wait early
+// with the real cause when a pod cannot ever become ready: an image that cannot be pulled
+// (named, with the kubelet's event) or a pod no node has room for. Without this, the user
+// would wait for the whole timeout and then read "not ready".
+import { SandboxError } from './errors.ts';
+import type { Kube, KubeObject } from './kube.ts';
+
+const PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
+/** Registry answers that no retry will change. */
+const PERMANENT = /not found|manifest unknown|unauthorized|denied|invalid reference|InvalidImageName|ErrImageNeverPull|not present with pull policy/i;
+
+export interface PodProblemOptions {
+  signal: AbortSignal;
+  /** How long a transient-looking pull failure or an unschedulable pod may last. */
+  graceMs: number;
+}
+
+interface ContainerStatus {
+  name: string;
+  image?: string;
+  state?: { waiting?: { reason?: string; message?: string } };
+}
+
+async function lastWarning(kube: Kube, pod: KubeObject): Promise<string | undefined> {
+  const events = await kube
+    .list('v1', 'Event', { namespace: pod.metadata.namespace, fieldSelector: `involvedObject.name=${pod.metadata.name}` })
+    .catch(() => [] as KubeObject[]);
+  const warnings = events
+    .filter((e) => e.type === 'Warning' && !/^Error: /.test(String(e.message)))
+    .sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')));
+  return warnings.at(-1)?.message as string | undefined;
+}
+
+/** Resolves never; rejects with a SandboxError when a pod in `namespaces` is stuck for good. */
+export function watchPodProblems(kube: Kube, namespaces: string[], opts: PodProblemOptions): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    const firstSeen = new Map<string, number>();
+    const handles: Array<{ close(): void }> = [];
+    let done = false;
+    const stop = (): void => {
+      done = true;
+      for (const h of handles) h.close();
+    };
+    opts.signal.addEventListener('abort', stop, { once: true });
+    const fail = (err: SandboxError): void => {
+      if (done) return;
+      stop();
+      reject(err);
+    };
+    const stuckLongEnough = (key: string): boolean => {
+      const now = performance.now();
+      const since = firstSeen.get(key) ?? now;
+      firstSeen.set(key, since);
+      return now - since >= opts.graceMs;
+    };
+    const inspect = async (pod: KubeObject): Promise<void> => {
+      const where = `${pod.metadata.namespace}/${pod.metadata.name}`;
+      const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])] as ContainerStatus[];
+      for (const cs of statuses) {
+        const waiting = cs.state?.waiting;
+        if (!waiting?.reason || !PULL_REASONS.has(waiting.reason)) continue;
+        const key = `${where}/${cs.name}/pull`;
+        const event = await lastWarning(kube, pod);
+        const detail = event ?? waiting.message ?? waiting.reason;
+        if (PERMANENT.test(detail) || stuckLongEnough(key)) {
+          const image = cs.image ?? pod.spec?.containers?.find((c: { name: string }) => c.name === cs.name)?.image;
+          fail(
+            new SandboxError(`cannot pull image "${image}" for pod ${where} on node ${pod.spec?.nodeName ?? '(unscheduled)'}: ${detail}`, {
+              hint: 'check the image reference and tag (pinned in scripts/lib/config.ts or manifests/); behind a rate limit or proxy, configure a registry mirror for Docker',
+            }),
+          );
+          return;
+        }
+      }
+      const unschedulable = (pod.status?.conditions as Array<{ type: string; status: string; reason?: string; message?: string }> | undefined)?.find(
+        (c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
+      );
+      if (unschedulable && stuckLongEnough(`${where}/schedule`)) {
+        fail(
+          new SandboxError(`pod ${where} cannot be scheduled: ${unschedulable.message ?? 'no node fits it'}`, {
+            hint: /memory|cpu/i.test(unschedulable.message ?? '')
+              ? 'give Docker more memory/CPUs, or use `sandbox up --profile minimal`'
+              : 'see `kubectl describe pod` in the diagnostics bundle',
+          }),
+        );
+      }
+    };
+    for (const namespace of namespaces) {
+      kube
+        .watch('v1', 'Pod', { namespace }, (type, pod) => {
+          if (done || type === 'DELETED') return;
+          void inspect(pod).catch(() => undefined);
+        }, opts.signal)
+        .then((h) => (done ? h.close() : handles.push(h)))
+        .catch(() => undefined);
+    }
+  });
+}
