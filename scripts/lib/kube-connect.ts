@@ -71,7 +71,7 @@ export async function connectKube(opts: ConnectOptions = {}): Promise<Kube> {
   // One cheap request now (discovery root, served by every API server): a stopped cluster
   // should fail here, clearly, not deep inside a step.
   try {
-    await transport.json('GET', '/api', { what: `connect to context ${context}`, timeoutMs: opts.probeTimeoutMs ?? 10_000, retry: 'network' });
+    await transport.json('GET', '/api', { what: `connect to context ${context}`, timeoutMs: opts.probeTimeoutMs ?? 10_000, retry: 'transient' });
   } catch (err) {
     if (err instanceof SandboxError) throw err;
     // client-node refuses some kubeconfigs only when a request is made (e.g. plain http
