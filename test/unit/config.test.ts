@@ -86,7 +86,7 @@ describe('loadConfig: the config file', () => {
     // The pinned checksums are an open map: one entry is replaced, the others stay.
     expect(cfg.tools.helm.sha256).toEqual({ ...defaults.tools.helm.sha256, 'linux-amd64': 'abc123' });
     expect(cfg.tools.helm.version).toBe(defaults.tools.helm.version);
-    expect(cfg.timeouts).toEqual({ stepSeconds: 300, elasticsearchSeconds: 900 });
+    expect(cfg.timeouts).toEqual({ ...defaults.timeouts, elasticsearchSeconds: 900 });
     expect(kubeContext(cfg)).toBe('kind-my-sandbox');
   });
 

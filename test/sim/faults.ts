@@ -1,0 +1,104 @@
+// The fault knobs of the simulated cluster: one JSON object kept by the fake API server at
+// /_sim/faults and shared by everyone (server, controllers, fake tools, tests). The server
+// enforces the first three; the simulated controllers and the fake tools read the rest.
+// Requests that carry `x-sim-actor` (the simulation's own) are never faulted.
+
+/** A fake tool that fails with a message, like a real CLI whose call went wrong. */
+export interface ToolFault {
+  tool: 'kind' | 'helm' | 'docker';
+  /** Regex tested against the tool's arguments joined by single spaces; absent = every call. */
+  match?: string;
+  /** Printed on stderr (a trailing newline is added when missing). */
+  message: string;
+  /** Exit code of the failing call (default 1). */
+  exitCode?: number;
+  /** How many calls fail before the fault clears itself (absent = every matching call). */
+  times?: number;
+}
+
+/** What the fake docker knows about an image it has built (kept here so all tools see it). */
+export interface DockerImage {
+  /** `sha256:<64 hex>`: derived from the build context, so the same content gives the same id. */
+  id: string;
+  /** ISO time of the build. */
+  created: string;
+  sizeBytes: number;
+}
+
+export interface SimFaults {
+  // --- enforced by the API server (test/sim/server.ts, test/sim/api/), client requests only ---
+  /** The next `count` matching requests answer HTTP 500 (the knob removes itself when used up). */
+  api500?: { count: number; pathRegex?: string; methods?: string[] };
+  /** Client watch streams are cut after this many events and/or this long. */
+  watchDrop?: { afterEvents?: number; afterMs?: number };
+  /** Extra latency per client request, in ms. */
+  latencyMs?: number;
+  /** Admission webhooks (by name regex) refuse client calls, `count` times or until cleared. */
+  webhookRefuse?: { webhook?: string; count?: number };
+
+  // --- honoured by the simulated kubelet (test/sim/controllers/pod-worker.ts), read live ---
+  /** Containers report Ready only this long after they started (a slow readiness probe). */
+  slowReadinessMs?: number;
+  /**
+   * Regexes of pod names whose containers run but never pass their readiness probe (Warning
+   * Unhealthy events); clearing the knob lets them become Ready.
+   */
+  neverReady?: string[];
+  /**
+   * Regexes of image references (as written in the pod spec, or normalized like
+   * `docker.io/library/x:tag`) that cannot be pulled: the container goes ErrImagePull ->
+   * ImagePullBackOff with the kubelet's events, and retries with backoff until the knob clears.
+   * (Images that only the fake docker has, i.e. in `dockerImages` but not in the node's
+   * status.images, cannot be pulled either: that is what `kind load docker-image` is for.)
+   */
+  unpullableImages?: string[];
+
+  // --- honoured by the fake docker and kind (test/sim/fake-docker.ts, fake-kind.ts) ---
+  docker?: {
+    /** The daemon is not running: every call that needs it fails like the docker CLI. */
+    down?: boolean;
+    /** What `docker info` reports as MemTotal (bytes) and kind nodes as memory capacity. */
+    memBytes?: number;
+    /** What `docker info` reports as NCPU and kind nodes as cpu capacity. */
+    cpus?: number;
+  };
+
+  /** Fake tool calls that fail (kind, helm, docker); the first matching entry wins. */
+  tools?: ToolFault[];
+
+  // --- state, not a fault: the fake docker's image store, keyed by normalized reference ---
+  dockerImages?: Record<string, DockerImage>;
+}
+
+/** The header every request of the simulation carries (faults skip it, the audit names it). */
+export const ACTOR_HEADER = 'x-sim-actor';
+
+/** True when `name` matches one of the regexes (invalid regexes match literally). */
+export function matchesAny(name: string, patterns: readonly string[] | undefined): boolean {
+  if (!patterns) return false;
+  return patterns.some((p) => {
+    try {
+      return new RegExp(p).test(name);
+    } catch {
+      return name === p;
+    }
+  });
+}
+
+/** Reads the current knobs from the server (an empty object when none are set). */
+export async function readFaults(url: string, actor: string): Promise<SimFaults> {
+  const res = await fetch(`${url}/_sim/faults`, { headers: { [ACTOR_HEADER]: actor } });
+  if (!res.ok) throw new Error(`GET /_sim/faults: HTTP ${res.status}`);
+  const body = (await res.json()) as SimFaults | null;
+  return body ?? {};
+}
+
+/** Merge-patches the knobs (objects merge, arrays and scalars replace, null deletes). */
+export async function patchFaults(url: string, actor: string, patch: Partial<Record<keyof SimFaults, unknown>>): Promise<void> {
+  const res = await fetch(`${url}/_sim/faults`, {
+    method: 'PATCH',
+    headers: { [ACTOR_HEADER]: actor, 'content-type': 'application/merge-patch+json' },
+    body: JSON.stringify(patch),
+  });
+  if (!res.ok) throw new Error(`PATCH /_sim/faults: HTTP ${res.status} ${await res.text()}`);
+}
