@@ -2,7 +2,7 @@
 // and still refuse calls (cert-manager #2908), so Ready = a server-side dry-run create
 // of an Issuer and a Certificate is accepted.
 import type { SandboxConfig } from '../lib/config.ts';
-import { helmInstall, helmPlan, helmReleaseInPlace, loadManifest, type HelmRelease } from './kit.ts';
+import { gate, helmInstall, helmPlan, helmReleaseInPlace, loadManifest, type HelmRelease } from './kit.ts';
 import type { Step, StepContext } from './step.ts';
 import { deploymentsStatus } from './release-status.ts';
 
@@ -33,13 +33,8 @@ export const certManagerStep: Step = {
   isDone: (ctx) => helmReleaseInPlace(ctx, certManagerRelease(ctx.config), 'cert-manager'),
   apply: (ctx) => helmInstall(ctx, certManagerRelease(ctx.config)),
   async ready(ctx) {
-    const { Wait } = await import('../lib/wait.ts');
-    const kube = await ctx.services.kube();
-    await Wait.forDryRunAccepted(kube, await probeObjects(ctx), 'the cert-manager webhook to accept an Issuer and a Certificate', {
-      timeoutMs: ctx.config.timeouts.stepSeconds * 1000,
-      signal: ctx.signal,
-      onProgress: ctx.output,
-    });
+    const { Wait, kube, opts } = await gate(ctx);
+    await Wait.forDryRunAccepted(kube, await probeObjects(ctx), 'the cert-manager webhook to accept an Issuer and a Certificate', opts);
   },
   status: (ctx) =>
     deploymentsStatus(ctx, 'cert-manager', ctx.config.namespaces.certManager, ['cert-manager', 'cert-manager-cainjector', 'cert-manager-webhook'], ctx.config.components.certManager.version),

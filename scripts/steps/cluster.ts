@@ -7,6 +7,7 @@ import { parse, stringify } from 'yaml';
 import { kubeContext, type SandboxConfig } from '../lib/config.ts';
 import { SandboxError } from '../lib/errors.ts';
 import { packagePath, stateDir } from '../lib/paths.ts';
+import { gate } from './kit.ts';
 import type { Step, StepContext } from './step.ts';
 
 interface KindNode {
@@ -44,10 +45,7 @@ export async function kindClusterExists(ctx: StepContext): Promise<boolean> {
 const DEFAULT_SC = 'storageclass.kubernetes.io/is-default-class';
 
 async function clusterReady(ctx: StepContext): Promise<void> {
-  const { Wait } = await import('../lib/wait.ts');
-  const kube = await ctx.services.kube();
-  const timeoutMs = ctx.config.timeouts.stepSeconds * 1000;
-  const opts = { timeoutMs, signal: ctx.signal, onProgress: ctx.output };
+  const { Wait, kube, opts } = await gate(ctx);
   const nodes = await kube.list('v1', 'Node');
   if (nodes.length === 0) throw new SandboxError(`cluster ${kube.context} has no nodes`, { hint: 'recreate it: `sandbox down && sandbox up`' });
   ctx.output(`waiting for ${nodes.length} node(s) to be Ready`);

@@ -3,7 +3,7 @@
 // Elasticsearch phase Ready with health green or yellow, and Kibana health green.
 import type { SandboxConfig } from '../lib/config.ts';
 import { fetchManifest } from '../lib/remote-manifest.ts';
-import { applyObjects, ensureNamespace, inNamespace, loadManifest, objectsInPlace } from './kit.ts';
+import { applyObjects, ensureNamespace, gate, inNamespace, loadManifest, objectsInPlace } from './kit.ts';
 import type { Step, StepContext } from './step.ts';
 
 export const ES_NAME = 'quickstart';
@@ -34,13 +34,8 @@ export const eckOperatorStep: Step = {
     }
   },
   async ready(ctx) {
-    const { Wait } = await import('../lib/wait.ts');
-    const kube = await ctx.services.kube();
-    await Wait.forRollout(kube, { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'elastic-operator', namespace: ctx.config.namespaces.eckOperator }, {
-      timeoutMs: ctx.config.timeouts.stepSeconds * 1000,
-      signal: ctx.signal,
-      onProgress: ctx.output,
-    });
+    const { rollout } = await gate(ctx);
+    await rollout('StatefulSet', 'elastic-operator', ctx.config.namespaces.eckOperator);
   },
 };
 
@@ -66,10 +61,8 @@ export const elasticStep: Step = {
     await applyObjects(ctx, await stackObjects(ctx));
   },
   async ready(ctx) {
-    const { Wait } = await import('../lib/wait.ts');
-    const kube = await ctx.services.kube();
+    const { Wait, kube, opts } = await gate(ctx, ctx.config.timeouts.elasticsearchSeconds);
     const ns = ctx.config.namespaces.logging;
-    const opts = { timeoutMs: ctx.config.timeouts.elasticsearchSeconds * 1000, signal: ctx.signal, onProgress: ctx.output };
     await Wait.forObject(
       kube,
       { apiVersion: 'elasticsearch.k8s.elastic.co/v1', kind: 'Elasticsearch', name: ES_NAME, namespace: ns },

@@ -4,7 +4,7 @@
 // server-side dry-run create of the sandbox's FlinkDeployment is accepted.
 import type { SandboxConfig } from '../lib/config.ts';
 import { renderFlinkDeployment } from '../lib/flink.ts';
-import { helmInstall, helmPlan, helmReleaseInPlace, helmShowCrds, loadManifest, type HelmRelease } from './kit.ts';
+import { gate, helmInstall, helmPlan, helmReleaseInPlace, helmShowCrds, loadManifest, type HelmRelease } from './kit.ts';
 import { deploymentsStatus } from './release-status.ts';
 import type { Step } from './step.ts';
 
@@ -47,16 +47,11 @@ export const flinkOperatorStep: Step = {
     await helmInstall(ctx, rel);
   },
   async ready(ctx) {
-    const { Wait } = await import('../lib/wait.ts');
-    const kube = await ctx.services.kube();
+    const { Wait, kube, opts } = await gate(ctx);
     const [template] = await loadManifest('flink/hello-ha.yaml');
     const probe = renderFlinkDeployment(template!, ctx.config, 'flink-sandbox/hello-job:probe');
     probe.metadata.name = 'sandbox-webhook-probe';
-    await Wait.forDryRunAccepted(kube, [probe], 'the Flink operator webhook to accept a FlinkDeployment', {
-      timeoutMs: ctx.config.timeouts.stepSeconds * 1000,
-      signal: ctx.signal,
-      onProgress: ctx.output,
-    });
+    await Wait.forDryRunAccepted(kube, [probe], 'the Flink operator webhook to accept a FlinkDeployment', opts);
   },
   status: (ctx) =>
     deploymentsStatus(ctx, 'flink-operator', ctx.config.namespaces.operator, ['flink-kubernetes-operator'], ctx.config.components.flinkOperator.version),

@@ -6,7 +6,7 @@
 import type { SandboxConfig } from '../lib/config.ts';
 import type { KubeObject } from '../lib/kube.ts';
 import {
-  applyObjects, ensureNamespace, helmInstall, helmPlan, helmReleaseInPlace, helmShowCrds, inNamespace, loadManifest,
+  applyObjects, ensureNamespace, gate, helmInstall, helmPlan, helmReleaseInPlace, helmShowCrds, inNamespace, loadManifest,
   objectsInPlace, type HelmRelease,
 } from './kit.ts';
 import { deploymentsStatus } from './release-status.ts';
@@ -49,13 +49,8 @@ export const loggingOperatorStep: Step = {
     await helmInstall(ctx, rel);
   },
   async ready(ctx) {
-    const { Wait } = await import('../lib/wait.ts');
-    const kube = await ctx.services.kube();
-    await Wait.forRollout(kube, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'logging-operator', namespace: ctx.config.namespaces.logging }, {
-      timeoutMs: ctx.config.timeouts.stepSeconds * 1000,
-      signal: ctx.signal,
-      onProgress: ctx.output,
-    });
+    const { rollout } = await gate(ctx);
+    await rollout('Deployment', 'logging-operator', ctx.config.namespaces.logging);
   },
   status: (ctx) =>
     deploymentsStatus(ctx, 'logging-operator', ctx.config.namespaces.logging, ['logging-operator'], ctx.config.components.loggingOperator.version),
@@ -98,13 +93,11 @@ export const loggingPipelineStep: Step = {
   isDone: async (ctx) => objectsInPlace(ctx, await pipelineObjects(ctx)),
   apply: async (ctx) => applyObjects(ctx, await pipelineObjects(ctx)),
   async ready(ctx) {
-    const { Wait } = await import('../lib/wait.ts');
-    const kube = await ctx.services.kube();
+    const { Wait, kube, opts, rollout } = await gate(ctx);
     const { logging, job } = ctx.config.namespaces;
-    const opts = { timeoutMs: ctx.config.timeouts.stepSeconds * 1000, signal: ctx.signal, onProgress: ctx.output };
     await Wait.forObject(kube, { apiVersion: GROUP, kind: 'ClusterOutput', name: 'es-output', namespace: logging }, activeCheck, 'ClusterOutput es-output active with no problems', opts);
     await Wait.forObject(kube, { apiVersion: GROUP, kind: 'Flow', name: 'es-flow', namespace: job }, activeCheck, 'Flow es-flow active with no problems', opts);
-    await Wait.forRollout(kube, { apiVersion: 'apps/v1', kind: 'StatefulSet', name: `${LOGGING_NAME}-fluentd`, namespace: logging }, opts);
+    await rollout('StatefulSet', `${LOGGING_NAME}-fluentd`, logging);
     const daemonSets = await Wait.poll(
       async () => {
         const ds = await kube.list('apps/v1', 'DaemonSet', { namespace: logging });
@@ -114,7 +107,7 @@ export const loggingPipelineStep: Step = {
       { ...opts, intervalMs: 1000 },
     );
     for (const ds of daemonSets) {
-      await Wait.forRollout(kube, { apiVersion: 'apps/v1', kind: 'DaemonSet', name: ds.metadata.name, namespace: logging }, opts);
+      await rollout('DaemonSet', ds.metadata.name, logging);
     }
   },
   async status(ctx) {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { minioEndpointFor } from '../lib/flink.ts';
 import type { KubeObject } from '../lib/kube.ts';
-import { applyObjects, ensureNamespace, inNamespace, loadManifest, names, objectsInPlace } from './kit.ts';
+import { applyObjects, ensureNamespace, gate, inNamespace, loadManifest, names, objectsInPlace } from './kit.ts';
 import type { Step, StepContext } from './step.ts';
 
 export const MINIO_SECRET = 'minio-credentials';
@@ -73,10 +73,8 @@ export const minioStep: Step = {
     ctx.output(`applied ${names(objects).join(', ')}`);
   },
   async ready(ctx) {
-    const { Wait } = await import('../lib/wait.ts');
-    const kube = await ctx.services.kube();
-    const opts = { timeoutMs: ctx.config.timeouts.stepSeconds * 1000, signal: ctx.signal, onProgress: ctx.output };
-    await Wait.forRollout(kube, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'minio', namespace: ctx.config.namespaces.minio }, opts);
+    const { Wait, kube, opts, rollout } = await gate(ctx);
+    await rollout('Deployment', 'minio', ctx.config.namespaces.minio);
     await Wait.forCondition(kube, { apiVersion: 'batch/v1', kind: 'Job', name: 'minio-make-bucket', namespace: ctx.config.namespaces.minio }, 'Complete', 'True', opts);
   },
   async status(ctx) {

@@ -4,7 +4,7 @@
 import type { SandboxConfig } from '../lib/config.ts';
 import type { KubeObject } from '../lib/kube.ts';
 import { fetchManifest } from '../lib/remote-manifest.ts';
-import { applyObjects, inNamespace, loadManifest, objectsInPlace } from './kit.ts';
+import { applyObjects, gate, inNamespace, loadManifest, objectsInPlace } from './kit.ts';
 import { deploymentsStatus } from './release-status.ts';
 import type { Step, StepContext } from './step.ts';
 
@@ -47,10 +47,8 @@ export const ingressStep: Step = {
     await kube.apply(await fetchManifest(ingressNginxUrl(ctx.config), ctx.signal));
   },
   async ready(ctx) {
-    const { Wait } = await import('../lib/wait.ts');
-    const kube = await ctx.services.kube();
-    const opts = { timeoutMs: ctx.config.timeouts.stepSeconds * 1000, signal: ctx.signal, onProgress: ctx.output };
-    await Wait.forRollout(kube, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'ingress-nginx-controller', namespace: INGRESS_NS }, opts);
+    const { Wait, kube, opts, rollout } = await gate(ctx);
+    await rollout('Deployment', 'ingress-nginx-controller', INGRESS_NS);
     await Wait.forDryRunAccepted(kube, [probeIngress()], 'the ingress-nginx admission webhook to accept an Ingress', opts);
   },
   status: (ctx) => deploymentsStatus(ctx, 'ingress-nginx', INGRESS_NS, ['ingress-nginx-controller'], ctx.config.components.ingressNginx.version),
@@ -73,13 +71,8 @@ export const heimdallStep: Step = {
   isDone: async (ctx) => objectsInPlace(ctx, await heimdallObjects(ctx)),
   apply: async (ctx) => applyObjects(ctx, await heimdallObjects(ctx)),
   async ready(ctx) {
-    const { Wait } = await import('../lib/wait.ts');
-    const kube = await ctx.services.kube();
-    await Wait.forRollout(kube, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'heimdall', namespace: ctx.config.namespaces.job }, {
-      timeoutMs: ctx.config.timeouts.stepSeconds * 1000,
-      signal: ctx.signal,
-      onProgress: ctx.output,
-    });
+    const { rollout } = await gate(ctx);
+    await rollout('Deployment', 'heimdall', ctx.config.namespaces.job);
   },
   status: async (ctx) => ({
     ...(await deploymentsStatus(ctx, 'heimdall', ctx.config.namespaces.job, ['heimdall'], '')),
