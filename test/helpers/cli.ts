@@ -23,6 +23,8 @@ export interface CliOptions {
   timeoutMs?: number;
   /** Written to stdin, which is then closed (stdin is closed at once without it). */
   input?: string;
+  /** Sends this signal to the CLI once `when` resolves (e.g. a line seen in its output) - a user's Ctrl-C. */
+  interrupt?: { signal: NodeJS.Signals; when: (output: () => string) => Promise<void> };
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
@@ -41,6 +43,10 @@ export function runCli(args: string[], opts: CliOptions): Promise<CliResult> {
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.stdin.on('error', () => undefined); // the CLI may exit before reading its input
     child.stdin.end(opts.input ?? '');
+    if (opts.interrupt) {
+      const { signal, when } = opts.interrupt;
+      void when(() => stdout + stderr).then(() => child.kill(signal));
+    }
     let killTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
