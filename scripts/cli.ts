@@ -47,6 +47,7 @@ function buildProgram(): Command {
   program
     .command('status')
     .description('every component, its health, version and endpoint; the job state')
+    .addOption(new Option('--profile <profile>', 'expect the components of this profile (default: what up installed)').choices(['full', 'minimal']))
     .action(async (_opts, cmd: Command) => (await import('./commands/status.ts')).status(globals(cmd)));
 
   program

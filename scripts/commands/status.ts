@@ -5,6 +5,7 @@ import { createServices, interruptSignal } from '../lib/services.ts';
 import { pipeline } from '../steps/index.ts';
 import type { ComponentStatus, StepContext } from '../steps/step.ts';
 import { configFrom, emit, type GlobalOptions } from './options.ts';
+import { INSTALL_CONFIGMAP } from './up.ts';
 
 export interface JobStatus {
   name: string;
@@ -36,6 +37,12 @@ export async function status(opts: GlobalOptions): Promise<void> {
     shared: new Map(),
     services,
   };
+  // Expect the components of the profile that `up` installed, unless --profile says otherwise.
+  const installed = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: INSTALL_CONFIGMAP, namespace: cfg.namespaces.job });
+  if (installed?.data && !opts.profile) {
+    cfg.profile = installed.data.profile === 'minimal' ? 'minimal' : 'full';
+    cfg.with = String(installed.data.with ?? '').split(',').filter(Boolean);
+  }
   const nodes = await kube.list('v1', 'Node');
   const ready = nodes.filter((n) =>
     (n.status?.conditions as Array<{ type: string; status: string }> | undefined)?.some((c) => c.type === 'Ready' && c.status === 'True'),

@@ -52,6 +52,20 @@ function planJson(cfg: SandboxConfig, steps: Step[]): unknown {
   };
 }
 
+/** What was installed, so `status` knows which components to expect. */
+export const INSTALL_CONFIGMAP = 'flink-sandbox-install';
+
+async function recordInstall(cfg: SandboxConfig, kube: Kube): Promise<void> {
+  await kube.apply([
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: INSTALL_CONFIGMAP, namespace: cfg.namespaces.job, labels: { 'app.kubernetes.io/part-of': 'flink-sandbox' } },
+      data: { profile: cfg.profile, with: cfg.with.join(',') },
+    },
+  ]);
+}
+
 async function recordRun(result: RunResult): Promise<string> {
   const dir = join(stateDir(), 'runs');
   await mkdir(dir, { recursive: true });
@@ -83,6 +97,7 @@ export async function up(opts: GlobalOptions): Promise<void> {
   });
   await recordRun(result);
   if (result.ok) {
+    if (result.steps.some((s) => s.id === 'cluster')) await recordInstall(cfg, await services.kube());
     emit(opts, { ...result }, () => `\n✔ sandbox is up (${(result.ms / 1000).toFixed(1)} s). Next: \`sandbox status\`, \`sandbox open kibana\`.`);
     if (cfg.cluster.provider === 'k3s') {
       const { holdK3s } = await import('../lib/k3s.ts');

@@ -29,6 +29,10 @@ describe('sandbox up against the simulated cluster', () => {
     expect(Buffer.from((secret!.data as Record<string, string>).secretKey!, 'base64').toString()).not.toBe('minio123');
     expect((await sim.calls('kind')).filter((c) => c.argv[0] === 'create')).toHaveLength(1);
 
+    const status = await runCli(['status', '--json'], { env: sim.env });
+    const components = (JSON.parse(status.stdout) as { components: Array<{ component: string; health: string }> }).components;
+    expect(components.filter((c) => ['cluster', 'minio'].includes(c.component)).map((c) => c.health)).toEqual(['healthy', 'healthy']);
+
     const auditBefore = (await sim.audit()).length;
     const callsBefore = (await sim.calls()).length;
     const second = await runCli(['up', ...STEPS, '--json'], { env: sim.env, timeoutMs: 60_000 });
