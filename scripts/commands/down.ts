@@ -17,10 +17,10 @@ export async function down(opts: GlobalOptions): Promise<void> {
     return;
   }
   if (cfg.cluster.provider === 'existing') {
-    const { uninstallFromExisting } = await import('../steps/uninstall.ts');
+    const { uninstallFromExisting, KEPT_NOTE } = await import('../steps/uninstall.ts');
     const removed = await uninstallFromExisting(cfg, services);
-    emit(opts, { ok: true, deleted: removed }, () =>
-      removed.length ? `✔ removed from ${cfg.cluster.context}:\n  ${removed.join('\n  ')}` : `✔ nothing of the sandbox's left in ${cfg.cluster.context}`,
+    emit(opts, { ok: true, deleted: removed, note: KEPT_NOTE }, () =>
+      `${removed.length ? `✔ removed from ${cfg.cluster.context}:\n  ${removed.join('\n  ')}` : `✔ nothing of the sandbox's left in ${cfg.cluster.context}`}\nnote: ${KEPT_NOTE}`,
     );
     return;
   }

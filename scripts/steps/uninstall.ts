@@ -15,6 +15,13 @@ import { ingressNginxUrl } from './ui.ts';
 
 const PART_OF = 'app.kubernetes.io/part-of=flink-sandbox';
 
+/**
+ * Custom resource definitions are left in place on purpose: deleting one deletes every
+ * resource of that kind in the whole cluster, including ones the sandbox did not make.
+ */
+export const KEPT_NOTE =
+  'CRDs (flink.apache.org, cert-manager.io, logging.banzaicloud.io, *.k8s.elastic.co) were kept: deleting a CRD deletes every resource of its kind in the cluster; remove them with `kubectl delete crd ...` if none are yours';
+
 export async function uninstallFromExisting(cfg: SandboxConfig, services: StepServices): Promise<string[]> {
   const kube = await services.kube();
   const tools = await services.tools();
@@ -46,6 +53,16 @@ export async function uninstallFromExisting(cfg: SandboxConfig, services: StepSe
   for (const rel of releases) {
     const res = await tools.probe('helm', ['uninstall', rel.release, '--namespace', rel.namespace, '--ignore-not-found']);
     if (res.ok && !/not found/i.test(res.stdout + res.stderr)) removed.push(`helm release ${rel.namespace}/${rel.release}`);
+  }
+  // The operator chart keeps the job namespace's `flink` ServiceAccount and its Role and
+  // RoleBinding after uninstall (helm.sh/resource-policy: keep); they are the sandbox's.
+  for (const [kind, apiVersion, name] of [
+    ['ServiceAccount', 'v1', 'flink'],
+    ['Role', 'rbac.authorization.k8s.io/v1', 'flink'],
+    ['RoleBinding', 'rbac.authorization.k8s.io/v1', 'flink-role-binding'],
+  ] as const) {
+    const o = await kube.get({ apiVersion, kind, name, namespace: job });
+    if (o?.metadata.annotations?.['helm.sh/resource-policy'] === 'keep') await del(o);
   }
   for (const url of [...eckUrls(cfg).reverse(), ...(cfg.with.includes('ui') ? [ingressNginxUrl(cfg)] : [])]) {
     const objs = await fetchManifest(url).catch(() => [] as KubeObject[]);
