@@ -5,6 +5,7 @@
 //
 // Extending: add an entry to `imageBehaviours` ABOVE the defaults; the first match wins.
 import type { KubeObject, SimClient } from './api-client.ts';
+import { platformBehaviours } from './behaviours/index.ts';
 import type { SimFaults } from './faults.ts';
 
 export interface ContainerSpec {
@@ -109,7 +110,13 @@ export const defaultBehaviour: ImageBehaviour = {
  * The registry, first match wins. Specific images (MinIO, Elasticsearch, Flink JobManager /
  * TaskManager printing sequence lines, webhooks refusing for a while) go before the defaults.
  */
-export const imageBehaviours: ImageBehaviour[] = [initContainerBehaviour, jobBehaviour, defaultBehaviour];
+export const imageBehaviours: ImageBehaviour[] = [
+  // cert-manager, the Flink operator, the logging operator, ECK, ingress-nginx (behaviours/)
+  ...platformBehaviours,
+  initContainerBehaviour,
+  jobBehaviour,
+  defaultBehaviour,
+];
 
 export function behaviourFor(image: string, pod: KubeObject, container: ContainerSpec, init: boolean): ImageBehaviour {
   return imageBehaviours.find((b) => b.matches(image, pod, container, init)) ?? defaultBehaviour;

@@ -165,7 +165,7 @@ async function show(ctx: ToolContext, p: ParsedArgs): Promise<void> {
   if (!ref || !['chart', 'values', 'crds', 'all', 'readme'].includes(what ?? '')) {
     throw new ToolExit(`Error: "helm show ${what ?? ''}" requires 1 argument\n\nUsage:  helm show ${what ?? 'chart'} [CHART] [flags]`);
   }
-  const chart = resolveChart(ref, { repo: flag(p, 'repo'), version: flag(p, 'version') });
+  const chart = resolveChart(ref, { repo: flag(p, 'repo'), version: flag(p, 'version'), gone: (await ctx.faults()).chartSourcesGone });
   const chartYaml = stringify({ apiVersion: 'v2', appVersion: chart.meta.appVersion, description: chart.meta.description, name: chart.meta.name, type: 'application', version: chart.meta.version });
   const crds = (chart.recipe.crds?.(chart.meta) ?? []).map((c) => `---\n# Source: ${chart.meta.name}/crds/${c.metadata.name}.yaml\n${stringify(c)}`).join('');
   if (what === 'chart') ctx.out(chartYaml);

@@ -16,6 +16,18 @@ export interface ToolFault {
   times?: number;
 }
 
+/** The static download server misbehaving (ECK and ingress-nginx manifests). */
+export interface DownloadsFault {
+  /** Connections are reset before any answer, as if nothing listened. */
+  down?: boolean;
+  /** Answer this HTTP status (e.g. 500) instead of the file. */
+  status?: number;
+  /** Regex on the request path; absent = every path. */
+  pathRegex?: string;
+  /** How many requests fail before the knob clears itself; absent = until cleared. */
+  count?: number;
+}
+
 /** What the fake docker knows about an image it has built (kept here so all tools see it). */
 export interface DockerImage {
   /** `sha256:<64 hex>`: derived from the build context, so the same content gives the same id. */
@@ -65,6 +77,42 @@ export interface SimFaults {
 
   /** Fake tool calls that fail (kind, helm, docker); the first matching entry wins. */
   tools?: ToolFault[];
+  /**
+   * Regexes of chart sources (repository URLs, oci:// references, chart URLs) that answer 404,
+   * as downloads.apache.org does once a Flink operator release moved to archive.apache.org.
+   * The fake helm then fails the way helm does for that kind of source.
+   */
+  chartSourcesGone?: string[];
+
+  // --- honoured by the simulated platform containers (test/sim/behaviours/) ---
+  /**
+   * How long admission webhooks (cert-manager, Flink operator, ECK, ingress-nginx) take after
+   * their container started before they answer, in ms (default 300). Read when it starts.
+   */
+  webhookWarmupMs?: number;
+
+  // --- honoured by the harness's download server (test/sim/downloads.ts) ---
+  downloads?: DownloadsFault;
+
+  // --- honoured by the simulated operators (test/sim/operators/), read live ---
+  /** ECK: hold an Elasticsearch at a health / phase, e.g. keep it red. */
+  elasticsearch?: {
+    /** Reported once any node is reachable, instead of yellow -> green. */
+    health?: 'red' | 'yellow' | 'green';
+    /** Reported instead of ApplyingChanges / Ready (e.g. 'Stalled', 'MigratingData'). */
+    phase?: string;
+    /** Regex of the Elasticsearch names it applies to; absent = all. */
+    name?: string;
+  };
+  /** Flink: make the simulated job misbehave, so that the sequence checker must catch it. */
+  flink?: {
+    /** Every restore from a checkpoint or savepoint silently starts the sequence from 1. */
+    loseStateOnRestore?: boolean;
+    /** Sequence numbers that the source emits but no TaskManager ever logs. */
+    dropRecords?: number[];
+    /** Savepoint triggers fail (manual FlinkStateSnapshots retry up to backoffLimit, then FAILED). */
+    failSavepoints?: boolean;
+  };
 
   // --- state, not a fault: the fake docker's image store, keyed by normalized reference ---
   dockerImages?: Record<string, DockerImage>;

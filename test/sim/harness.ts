@@ -2,12 +2,13 @@
 // controllers, the fake kind/helm/docker on PATH, and a fresh temp dir holding HOME, the
 // kubeconfig and the CLI's state and cache. Tests run the real CLI with `sim.env`.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiError, SimClient, type KubeObject, type ObjectList } from './api-client.ts';
 import { startControllers, type ControllerOptions, type SimTiming } from './controllers/index.ts';
+import { startDownloadServer, type DownloadServer } from './downloads.ts';
 import { ACTOR_HEADER, type SimFaults } from './faults.ts';
 import { startSimServer } from './server.ts';
 
@@ -51,6 +52,19 @@ export interface KubeHelpers {
 
 export interface Sim {
   url: string;
+  /**
+   * Base URL of the static download server (ECK's crds.yaml/operator.yaml under
+   * /eck/<version>/, ingress-nginx's kind deploy.yaml under /ingress-nginx/<version>/);
+   * the `downloads` fault knob makes it fail.
+   */
+  downloadsUrl: string;
+  /**
+   * A sandbox config file (in `dir`) that points the CLI's ECK and ingress-nginx downloads at
+   * `downloadsUrl`: run the CLI with `--config <configFile>`.
+   */
+  configFile: string;
+  /** What the download server was asked, "GET /path -> status", in order. */
+  downloadRequests(): string[];
   /** A complete environment for running the CLI against the simulation. */
   env: Record<string, string>;
   /** The temp dir (HOME, kubeconfig, state, cache); removed by close(). */
@@ -132,12 +146,15 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
   const server = await startSimServer();
   const url = server.url;
   let controllers: Awaited<ReturnType<typeof startControllers>> | undefined;
+  let downloads: DownloadServer | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'sandbox-sim-'));
   try {
     if (opts.faults) await simJson(url, 'PUT', '/_sim/faults', opts.faults);
+    downloads = await startDownloadServer(() => server.faults());
     controllers = await startControllers(url, { timing: opts.timing, extra: opts.extraControllers });
   } catch (err) {
     await controllers?.stop();
+    await downloads?.close();
     await server.close();
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -157,10 +174,15 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     NO_COLOR: '1',
     LANG: 'C.UTF-8',
   };
+  const configFile = join(dir, 'sandbox-config.yaml');
+  writeFileSync(configFile, sandboxConfig(downloads!.url));
   const client = new SimClient(url, 'test');
   let closed = false;
   return {
     url,
+    downloadsUrl: downloads!.url,
+    configFile,
+    downloadRequests: () => [...downloads!.requests],
     env,
     dir,
     async setFaults(f) {
@@ -178,7 +200,8 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     tool(name, args, o = {}) {
       // Asynchronous on purpose: the API server runs in this process and must keep serving.
       return new Promise((resolve, reject) => {
-        execFile(join(FAKE_BIN_DIR, name), args, { env: { ...env, ...(o.env ?? {}) }, cwd: o.cwd ?? dir, encoding: 'utf8' }, (err, stdout, stderr) => {
+        // maxBuffer: `helm show crds` of the logging operator prints ~2 MB of real CRDs.
+        execFile(join(FAKE_BIN_DIR, name), args, { env: { ...env, ...(o.env ?? {}) }, cwd: o.cwd ?? dir, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 }, (err, stdout, stderr) => {
           if (err && typeof err.code !== 'number') return reject(err);
           resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
         });
@@ -188,8 +211,22 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
       if (closed) return;
       closed = true;
       await controllers?.stop();
+      await downloads?.close();
       await server.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The overrides of scripts/lib/config.ts that send the CLI's manifest downloads to the sim. */
+function sandboxConfig(downloadsUrl: string): string {
+  return [
+    '# Written by the simulation harness: upstream manifests come from its download server.',
+    'components:',
+    '  eck:',
+    `    baseUrl: ${downloadsUrl}/eck/{version}`,
+    '  ingressNginx:',
+    `    manifestUrl: ${downloadsUrl}/ingress-nginx/{version}/deploy.yaml`,
+    '',
+  ].join('\n');
 }

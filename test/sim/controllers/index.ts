@@ -16,6 +16,7 @@ import { startScheduler } from './scheduler.ts';
 import { startStatefulSets } from './statefulsets.ts';
 import { startVolumes } from './volumes.ts';
 import { cachedFaults, defaultTiming, makeClientFactory, type ControllerContext, type Informers, type SimTiming } from './context.ts';
+import { operatorControllers, registerOperatorBehaviours } from '../operators/index.ts';
 
 export type { ControllerContext, SimTiming } from './context.ts';
 export { Informer, WorkQueue } from './informer.ts';
@@ -28,6 +29,11 @@ export interface ControllerOptions {
    * same context (caches, events, clients per actor, faults); stopped before them.
    */
   extra?: ((ctx: ControllerContext) => { stop(): Promise<void> } | void)[];
+  /**
+   * The simulated operators (test/sim/operators: ECK, logging, Flink), started before `extra`;
+   * each acts only once its own workload has a Ready pod. Default true.
+   */
+  operators?: boolean;
 }
 
 export interface Controllers {
@@ -76,8 +82,9 @@ export async function startControllers(url: string, opts: ControllerOptions = {}
     startDaemonSets(ctx),
     startJobs(ctx),
   ];
+  if (opts.operators !== false) registerOperatorBehaviours();
   const kubelet = startKubelet(ctx);
-  const extras = (opts.extra ?? []).map((start) => start(ctx));
+  const extras = [...(opts.operators !== false ? operatorControllers : []), ...(opts.extra ?? [])].map((start) => start(ctx));
   return {
     async stop() {
       // Watches first, so that nothing new starts while the rest winds down.

@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { charts, type ChartMeta, type ChartRecipe } from '../charts.ts';
+import { matchesAny } from '../faults.ts';
 import { ToolExit } from './common.ts';
 
 interface RepoEntry {
@@ -47,10 +48,15 @@ export interface ResolvedChart {
   source: string;
 }
 
-function pickVersion(recipe: ChartRecipe, wanted: string | undefined, notFound: (v: string) => ToolExit): string {
-  if (!wanted) return recipe.versions[0]!;
-  const v = wanted.replace(/^v/, '');
-  if (!recipe.versions.includes(v)) throw notFound(wanted);
+/** The recipe's spelling of a wanted version ("1.21.1" finds "v1.21.1" and back), or the newest. */
+function pickVersion(recipe: ChartRecipe, wanted: string | undefined, notFound: (v: string) => ToolExit, served = recipe.versions): string {
+  if (!wanted) {
+    if (served.length === 0) throw notFound('');
+    return served[0]!;
+  }
+  const bare = wanted.replace(/^v/, '');
+  const v = served.find((x) => x === wanted || x.replace(/^v/, '') === bare);
+  if (!v) throw notFound(wanted);
   return v;
 }
 
@@ -69,32 +75,45 @@ function fromTarball(file: string): { name: string; version?: string } {
   return m ? { name: m[1]!, version: m[2] } : { name: base };
 }
 
-export function resolveChart(ref: string, opts: { repo?: string; version?: string }): ResolvedChart {
+export interface ResolveOptions {
+  repo?: string;
+  version?: string;
+  /** Regexes of sources that answer 404 now (the `chartSourcesGone` fault knob). */
+  gone?: string[];
+}
+
+export function resolveChart(ref: string, opts: ResolveOptions): ResolvedChart {
+  const isGone = (source: string): boolean => matchesAny(source, opts.gone);
   // oci://registry/path/name
   if (ref.startsWith('oci://')) {
     const name = ref.split('/').pop()!.split(':')[0]!;
     const recipe = charts[name];
     const wanted = opts.version ?? ref.split('/').pop()!.split(':')[1];
     const notFound = (): ToolExit => new ToolExit(`Error: failed to perform "FetchReference" on source: ${ref.replace(/^oci:\/\//, '')}:${wanted ?? 'latest'}: not found`);
-    if (!recipe || !servedFrom(recipe, ref)) throw notFound();
+    if (!recipe || !servedFrom(recipe, ref) || isGone(ref)) throw notFound();
     return { recipe, meta: meta(recipe, pickVersion(recipe, wanted, notFound)), source: ref };
   }
   // https://.../name-1.2.3.tgz
   if (/^https?:\/\//.test(ref)) {
     const { name, version } = fromTarball(ref);
     const recipe = charts[name];
-    if (!recipe || !servedFrom(recipe, ref) || (version && !recipe.versions.includes(version))) {
+    if (!recipe || !servedFrom(recipe, ref) || isGone(ref) || (version && !(recipe.versionsAt?.(ref) ?? recipe.versions).includes(version))) {
       throw new ToolExit(`Error: failed to fetch ${ref} : 404 Not Found`);
     }
     return { recipe, meta: meta(recipe, version ?? recipe.versions[0]!), source: ref };
   }
   // name --repo URL
   if (opts.repo) {
+    if (isGone(opts.repo)) {
+      const index = `${opts.repo.replace(/\/+$/, '')}/index.yaml`;
+      throw new ToolExit(`Error: looks like "${opts.repo}" is not a valid chart repository or cannot be reached: failed to fetch ${index} : 404 Not Found`);
+    }
     const recipe = charts[ref];
     const notFound = (v?: string): ToolExit =>
       new ToolExit(v ? `Error: chart "${ref}" version "${v}" not found in ${opts.repo} repository` : `Error: chart "${ref}" not found in ${opts.repo} repository`);
     if (!recipe || !servedFrom(recipe, opts.repo)) throw notFound();
-    return { recipe, meta: meta(recipe, pickVersion(recipe, opts.version, notFound)), source: opts.repo };
+    const served = recipe.versionsAt?.(opts.repo) ?? recipe.versions;
+    return { recipe, meta: meta(recipe, pickVersion(recipe, opts.version, (v) => (v ? notFound(v) : notFound()), served)), source: opts.repo };
   }
   // a local chart directory or tarball
   if (existsSync(ref)) {
@@ -121,5 +140,8 @@ export function resolveChart(ref: string, opts: { repo?: string; version?: strin
         : `Error: chart "${name}" matching  not found in ${repoName} index. (try 'helm repo update'): no chart name found`,
     );
   if (!recipe || !servedFrom(recipe, repo.url)) throw missing();
-  return { recipe, meta: meta(recipe, pickVersion(recipe, opts.version, (v) => missing(v))), source: repo.url };
+  const picked = meta(recipe, pickVersion(recipe, opts.version, (v) => missing(v), recipe.versionsAt?.(repo.url) ?? recipe.versions));
+  // The cached index still lists the chart; the download is what fails.
+  if (isGone(repo.url)) throw new ToolExit(`Error: failed to fetch ${repo.url.replace(/\/+$/, '')}/${picked.name}-${picked.version}.tgz : 404 Not Found`);
+  return { recipe, meta: picked, source: repo.url };
 }

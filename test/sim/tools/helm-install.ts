@@ -206,7 +206,7 @@ export async function installOrUpgrade(ctx: ToolContext, api: SimClient, o: Inst
 
   let chart: ResolvedChart;
   try {
-    chart = resolveChart(o.chartRef, { repo: o.repo, version: o.version });
+    chart = resolveChart(o.chartRef, { repo: o.repo, version: o.version, gone: (await ctx.faults()).chartSourcesGone });
   } catch (err) {
     if (err instanceof ToolExit && o.command === 'install') throw new ToolExit(err.message.replace(/^Error: /, `Error: ${prefix}`), err.code);
     throw err;

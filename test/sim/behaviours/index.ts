@@ -1,0 +1,20 @@
+// The platform's container behaviours, in match order (they go above the generic defaults in
+// ../behaviours.ts; the certgen Jobs must win over the generic Job behaviour).
+import type { ImageBehaviour } from '../behaviours.ts';
+import { certManagerCainjector, certManagerController, certManagerWebhook } from './cert-manager.ts';
+import { ingressCertgen, ingressController } from './ingress-nginx.ts';
+import { eckOperatorMain, flinkOperatorMain, flinkOperatorWebhook, loggingOperatorMain } from './operators.ts';
+
+export { DEFAULT_WEBHOOK_WARMUP_MS } from './common.ts';
+
+export const platformBehaviours: ImageBehaviour[] = [
+  certManagerController,
+  certManagerCainjector,
+  certManagerWebhook,
+  flinkOperatorWebhook,
+  flinkOperatorMain,
+  loggingOperatorMain,
+  eckOperatorMain,
+  ingressCertgen,
+  ingressController,
+];

@@ -1,0 +1,89 @@
+// The operator containers of the platform, as their pods look from outside: startup log lines
+// in each program's own format, readiness after a warm-up where the program serves a webhook,
+// and the Flink webhook's dependency on the keystore Secret cert-manager issues. What the
+// operators DO with their custom resources is simulated by controllers (test/sim/operators/).
+import type { ImageBehaviour } from '../behaviours.ts';
+import { byImage, idle, log4j, readinessGate, tagOf, waitForMountedSecret } from './common.ts';
+
+const FLINK_IMAGE = /(^|\/)flink-kubernetes-operator[:@]/;
+
+function isFlinkWebhook(c: { name: string; command?: string[] }): boolean {
+  return c.command?.includes('webhook') ?? c.name === 'flink-webhook';
+}
+
+export const flinkOperatorMain: ImageBehaviour = {
+  name: 'flink-kubernetes-operator',
+  matches: byImage(FLINK_IMAGE, (c) => !isFlinkWebhook(c)),
+  async run(ctx) {
+    // No readiness probe, but a startup probe on the health port: Ready once it answers.
+    const gate = readinessGate(ctx);
+    const warmup = await gate.open();
+    const watched = ctx.env('WATCH_NAMESPACES') ?? '';
+    await ctx.log(
+      log4j('o.a.f.k.o.FlinkOperator', `Starting Flink Kubernetes Operator (Version: ${tagOf(ctx.container.image)})`),
+      log4j('o.a.f.k.o.c.FlinkConfigManager', 'Loading default configuration from /opt/flink/conf/flink-conf.yaml'),
+      log4j('o.a.f.k.o.FlinkOperator', watched ? `Configuring operator to watch the following namespaces: [${watched}].` : 'Configuring operator to watch all namespaces.'),
+    );
+    await ctx.sleep(warmup);
+    await ctx.log(
+      log4j('o.a.f.k.o.h.HealthProbe', `Health probe started on port ${ctx.container.ports?.find((p) => p.name === 'health-port')?.containerPort ?? 8085}`),
+      log4j('i.j.o.Operator', 'Operator SDK 5.1.4 started.'),
+      log4j('i.j.o.p.Controller', "'flinkdeploymentcontroller' controller started"),
+      log4j('i.j.o.p.Controller', "'flinksessionjobcontroller' controller started"),
+      log4j('i.j.o.p.Controller', "'flinkstatesnapshotcontroller' controller started"),
+    );
+    return idle(ctx);
+  },
+};
+
+export const flinkOperatorWebhook: ImageBehaviour = {
+  name: 'flink-kubernetes-operator-webhook',
+  matches: byImage(FLINK_IMAGE, isFlinkWebhook),
+  async run(ctx) {
+    const gate = readinessGate(ctx);
+    // The pod mounts the keystore cert-manager issues for Certificate flink-operator-serving-cert.
+    if (!(await waitForMountedSecret(ctx, 'keystore', 'webhook-server-cert'))) return undefined;
+    const warmup = await gate.open();
+    await ctx.log(log4j('o.a.f.k.o.a.FlinkOperatorWebhook', 'Starting Flink Kubernetes Webhook'));
+    await ctx.sleep(warmup);
+    await ctx.log(log4j('o.a.f.k.o.a.FlinkOperatorWebhook', `Webhook listening at 0.0.0.0/0.0.0.0:${ctx.env('WEBHOOK_SERVER_PORT') ?? '9443'}`));
+    return idle(ctx);
+  },
+};
+
+export const loggingOperatorMain: ImageBehaviour = {
+  name: 'logging-operator',
+  matches: byImage(/\/kube-logging\/logging-operator:/),
+  async run(ctx) {
+    const ts = (): string => new Date().toISOString();
+    await ctx.log(
+      `${ts()}\tINFO\tsetup\tstarting logging-operator\t{"version": "${tagOf(ctx.container.image)}"}`,
+      `${ts()}\tINFO\tcontroller-runtime.metrics\tStarting metrics server`,
+      `${ts()}\tINFO\tStarting EventSource\t{"controller": "logging", "controllerGroup": "logging.banzaicloud.io", "controllerKind": "Logging"}`,
+      `${ts()}\tINFO\tStarting Controller\t{"controller": "logging", "controllerGroup": "logging.banzaicloud.io", "controllerKind": "Logging"}`,
+      `${ts()}\tINFO\tStarting workers\t{"controller": "logging", "controllerGroup": "logging.banzaicloud.io", "controllerKind": "Logging", "worker count": 1}`,
+    );
+    return idle(ctx);
+  },
+};
+
+export const eckOperatorMain: ImageBehaviour = {
+  name: 'eck-operator',
+  matches: byImage(/\/eck\/eck-operator(-ubi)?:/),
+  async run(ctx) {
+    const gate = readinessGate(ctx);
+    const warmup = await gate.open();
+    const version = tagOf(ctx.container.image);
+    const line = (logger: string, message: string, extra: Record<string, unknown> = {}): string =>
+      JSON.stringify({ 'log.level': 'info', '@timestamp': new Date().toISOString(), 'log.logger': logger, message, 'service.version': `${version}+3ba5a3f8`, 'service.type': 'eck', 'ecs.version': '1.4.0', ...extra });
+    await ctx.log(
+      line('manager', 'maxprocs: Updating GOMAXPROCS=1: determined from CPU quota'),
+      line('manager', 'Setting default container registry', { container_registry: 'docker.elastic.co' }),
+      line('manager', 'Setting up controllers'),
+    );
+    await ctx.sleep(warmup);
+    await ctx.log(line('manager', 'Starting the manager', { uuid: ctx.pod.metadata.uid, namespace: ctx.pod.metadata.namespace, version, build_hash: '3ba5a3f8' }), line('controller-runtime.webhook', 'Serving webhook server', { host: '', port: 9443 }));
+    return idle(ctx);
+  },
+};
+

@@ -1,0 +1,127 @@
+// The simulated job's state, explicit and inspectable, so that tests can prove what the
+// sequence checker should conclude. Per simulated cluster (keyed by API URL) there is:
+// - `storage`: what S3 (MinIO) would hold: every durable checkpoint and savepoint by path, each
+//   with the SEQUENCE POSITION it captured (the last number the source had emitted, so a job
+//   restored from it continues with position + 1);
+// - one `FlinkJobModel` per FlinkDeployment (namespace/name), which outlives JobManagers: the last
+//   completed checkpoint, the savepoints taken, every restore (from where, to which position),
+//   the highest number emitted, the numbers dropped by the `dropRecords` knob, the registered
+//   TaskManagers, and the job currently run by a live JobManager (`runtime`, see
+//   flink-runtime.ts). Flink's own recovery rules decide restores (flink-cluster.ts): HA with a
+//   checkpoint -> that checkpoint; a savepoint to start from -> that savepoint; else from scratch
+//   (sequence starts at 1 again, a reset).
+import type { JobRuntime } from './flink-runtime.ts';
+
+export interface Snapshot {
+  kind: 'checkpoint' | 'savepoint';
+  /** Durable location; undefined for checkpoints kept only in JobManager memory. */
+  path: string | undefined;
+  /** Last sequence number emitted before the snapshot's barrier. */
+  position: number;
+  jobId: string;
+  checkpointId?: number;
+  atMs: number;
+}
+
+export interface RestoreRecord {
+  atMs: number;
+  jobId: string;
+  /** Why the job (re)started: first start of a JobManager, or a restart after a task failure. */
+  reason: 'jobmanager-start' | 'failover';
+  source: 'checkpoint' | 'savepoint' | 'scratch';
+  path?: string;
+  /** The position the snapshot holds (0 for scratch). */
+  snapshotPosition: number;
+  /** The position the job actually continued from (differs when `loseStateOnRestore` is on). */
+  restoredPosition: number;
+  /** Task attempt number of the new execution. */
+  attempt: number;
+}
+
+/** A TaskManager process that registered with the cluster, and how its lines reach its log. */
+export interface TaskManagerHandle {
+  pod: string;
+  slots: number;
+  /** Queues lines for the container's log (in order). */
+  write(lines: string[]): void;
+  /** Resolves when every queued line has been written. */
+  flush(): Promise<void>;
+}
+
+export class FlinkJobModel {
+  readonly namespace: string;
+  readonly name: string;
+  readonly taskManagers = new Map<string, TaskManagerHandle>();
+  /** The job of the live leading JobManager, while there is one. */
+  runtime: JobRuntime | undefined;
+  /** The pod of the JobManager that leads (others wait as standbys). */
+  leader: string | undefined;
+  lastCheckpoint: Snapshot | undefined;
+  /** Savepoint path -> position. */
+  readonly savepoints = new Map<string, number>();
+  readonly restores: RestoreRecord[] = [];
+  highestEmitted = 0;
+  readonly dropped: number[] = [];
+  private readonly listeners = new Set<() => void>();
+
+  constructor(namespace: string, name: string) {
+    this.namespace = namespace;
+    this.name = name;
+  }
+
+  registerTaskManager(tm: TaskManagerHandle): void {
+    this.taskManagers.set(tm.pod, tm);
+    this.changed();
+  }
+
+  taskManagerLost(pod: string): void {
+    if (!this.taskManagers.delete(pod)) return;
+    this.runtime?.taskManagerLost(pod);
+    this.changed();
+  }
+
+  /** Called on any change of TaskManagers (the runtime schedules on it). */
+  onChange(f: () => void): () => void {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
+  }
+
+  changed(): void {
+    for (const f of [...this.listeners]) f();
+  }
+}
+
+export class FlinkWorld {
+  /** Durable snapshots by path (the `flink-data` bucket). */
+  readonly storage = new Map<string, Snapshot>();
+  readonly models = new Map<string, FlinkJobModel>();
+
+  model(namespace: string, name: string): FlinkJobModel {
+    const key = `${namespace}/${name}`;
+    let m = this.models.get(key);
+    if (!m) this.models.set(key, (m = new FlinkJobModel(namespace, name)));
+    return m;
+  }
+
+  /** Stops every running job (the simulation is shutting down). */
+  close(): void {
+    for (const m of this.models.values()) m.runtime?.shutdown();
+  }
+}
+
+const worlds = new Map<string, FlinkWorld>();
+
+/** The Flink state of the simulated cluster behind `apiUrl` (one per fake API server). */
+export function flinkWorld(apiUrl: string): FlinkWorld {
+  const key = apiUrl.replace(/\/$/, '');
+  let w = worlds.get(key);
+  if (!w) worlds.set(key, (w = new FlinkWorld()));
+  return w;
+}
+
+/** Forgets a cluster's Flink state (after its API server closed). */
+export function dropFlinkWorld(apiUrl: string): void {
+  const key = apiUrl.replace(/\/$/, '');
+  worlds.get(key)?.close();
+  worlds.delete(key);
+}
