@@ -89,7 +89,8 @@ export const defaults: SandboxConfig = {
   cluster: {
     provider: 'kind',
     name: 'flink-sandbox',
-    nodeImage: 'kindest/node:v1.36.1',
+    // The image kind v0.32.0's release notes publish for Kubernetes 1.36.1.
+    nodeImage: 'kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977baea8a6e553784dab7b84759d1014dbd78f7ebd5',
     k3sImage: 'rancher/k3s:v1.36.1-k3s1',
     ingressHttpPort: 80,
     ingressHttpsPort: 443,
@@ -99,6 +100,14 @@ export const defaults: SandboxConfig = {
       version: 'v0.32.0',
       url: 'https://kind.sigs.k8s.io/dl/{version}/kind-{os}-{arch}',
       checksumSuffix: '.sha256sum',
+      // The release's kind-<os>-<arch>.sha256sum files, pinned so a download is checked
+      // against a value that did not come from the same server.
+      sha256: {
+        'linux-amd64': '50030de23cf40a18505f20426f6a8506bedf13c6e509244bd1fa9463721b0f54',
+        'linux-arm64': 'b92cd615e97585de8ddade28ed5cd7feb4248d717c233eea5b03c37298900f5d',
+        'darwin-amd64': '295ac6d0d634c9819c9907df45e3017d1f13166bd13c3404c45e79f7faa47498',
+        'darwin-arm64': 'dca67911095a110c2b5c36e26df6cac860c602033e456c0db47be498cdef1ebb',
+      },
     },
     kubectl: {
       version: 'v1.36.1',

@@ -116,7 +116,7 @@ describe('loadConfig: the config file', () => {
   it('accepts the optional fields of a tool pin, and checks what they hold', async () => {
     const path = await configFile('tools:\n  kind:\n    sha256:\n      linux-amd64: f00d\n    archivePath: kind\n');
     const cfg = await loadConfig({ config: path });
-    expect(cfg.tools.kind.sha256).toEqual({ 'linux-amd64': 'f00d' });
+    expect(cfg.tools.kind.sha256).toEqual({ ...defaults.tools.kind.sha256, 'linux-amd64': 'f00d' });
     expect(cfg.tools.kind.archivePath).toBe('kind');
 
     const badEntry = await refusalOfFile('tools:\n  kind:\n    sha256:\n      linux_amd64: f00d\n');

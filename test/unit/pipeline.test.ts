@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { planText } from '../../scripts/commands/up.ts';
-import { loadConfig, type ConfigFlags, type SandboxConfig } from '../../scripts/lib/config.ts';
+import { defaults, loadConfig, type ConfigFlags, type SandboxConfig } from '../../scripts/lib/config.ts';
 import { checkPipeline, planWaves, selectSteps } from '../../scripts/lib/engine.ts';
 import { kindCreateArgs, renderKindConfig } from '../../scripts/steps/cluster.ts';
 import { pipeline } from '../../scripts/steps/index.ts';
@@ -112,7 +112,7 @@ describe('planText (up --dry-run)', () => {
     expect(text).toMatch(/^3\. in parallel: .*eck-operator/m);
     expect(text).toContain("$ docker info --format '{{json .}}'");
     expect(text).toContain('$ kind create cluster --name flink-sandbox --config ');
-    expect(text).toContain('--image kindest/node:v1.36.1 --wait 0s');
+    expect(text).toContain(`--image ${defaults.cluster.nodeImage} --wait 0s`);
     expect(text).toContain('$ helm upgrade --install cert-manager cert-manager --namespace cert-manager');
     expect(text).toContain('$ helm upgrade --install flink-kubernetes-operator');
     expect(text).toContain('[elasticsearch] Elasticsearch and Kibana  (after eck-operator)');
