@@ -28,6 +28,7 @@ export async function menu(opts: GlobalOptions): Promise<void> {
     }
     if (action === 'quit') return;
     resetInterrupt();
+    process.exitCode = undefined;
     try {
       if (action === 'up') await (await import('./up.ts')).up(opts);
       if (action === 'status') await (await import('./status.ts')).status(opts);
@@ -39,7 +40,8 @@ export async function menu(opts: GlobalOptions): Promise<void> {
         });
         await (await import('./open.ts')).open(ui, opts);
       }
-      if (action === 'down' && (await confirm({ message: 'Delete the sandbox cluster?', default: false }))) {
+      const what = opts.context ? `everything the sandbox installed into ${opts.context}` : 'the sandbox cluster';
+      if (action === 'down' && (await confirm({ message: `Delete ${what}?`, default: false }))) {
         await (await import('./down.ts')).down(opts);
       }
     } catch (err) {

@@ -3,10 +3,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kubeContext, type SandboxConfig } from '../lib/config.ts';
 import { planWaves, runFailure, runPipeline, selectSteps, type RunResult } from '../lib/engine.ts';
-import { ExitCode } from '../lib/errors.ts';
+import { ExitCode, SandboxError } from '../lib/errors.ts';
 import { newRunId, stateDir } from '../lib/paths.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
 import { pipeline } from '../steps/index.ts';
+import { INSTALLED_RELEASES } from '../steps/kit.ts';
 import type { PlanAction, Step, StepContext } from '../steps/step.ts';
 import type { Kube } from '../lib/kube.ts';
 import { configFrom, emit, type GlobalOptions } from './options.ts';
@@ -55,13 +56,22 @@ function planJson(cfg: SandboxConfig, steps: Step[]): unknown {
 /** What was installed, so `status` knows which components to expect. */
 export const INSTALL_CONFIGMAP = 'flink-sandbox-install';
 
-async function recordInstall(cfg: SandboxConfig, kube: Kube): Promise<void> {
+async function recordInstall(cfg: SandboxConfig, kube: Kube, shared: Map<string, unknown>): Promise<void> {
+  const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: INSTALL_CONFIGMAP, namespace: cfg.namespaces.job };
+  const before = (await kube.get(ref))?.data as Record<string, string> | undefined;
+  const merge = (old: string | undefined, now: string[]): string =>
+    [...new Set([...(old ?? '').split(',').filter(Boolean), ...now])].sort().join(',');
   await kube.apply([
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: INSTALL_CONFIGMAP, namespace: cfg.namespaces.job, labels: { 'app.kubernetes.io/part-of': 'flink-sandbox' } },
-      data: { profile: cfg.profile, with: cfg.with.join(',') },
+      data: {
+        profile: cfg.profile,
+        with: merge(before?.with, cfg.with),
+        // Helm releases this sandbox installed (not ones it found in place): `down --context` removes only these.
+        releases: merge(before?.releases, (shared.get(INSTALLED_RELEASES) as string[] | undefined) ?? []),
+      },
     },
   ]);
 }
@@ -76,6 +86,13 @@ async function recordRun(result: RunResult): Promise<string> {
 
 export async function up(opts: GlobalOptions): Promise<void> {
   const cfg = await configFrom(opts);
+  if (cfg.cluster.provider === 'existing' && !cfg.jobImage) {
+    // Refused before anything is installed: only a pushed image reaches a cluster the sandbox did not make.
+    throw new SandboxError('with --context the sandbox cannot load the job image into the cluster', {
+      exitCode: ExitCode.usage,
+      hint: 'build job/, push it to a registry the cluster pulls from, and pass --job-image <ref>',
+    });
+  }
   const steps = selectSteps(pipeline(cfg), opts.only, opts.skip);
   if (opts.dryRun) {
     emit(opts, planJson(cfg, steps), () => planText(cfg, steps));
@@ -96,8 +113,9 @@ export async function up(opts: GlobalOptions): Promise<void> {
     render: opts.json ? 'silent' : opts.verbose ? 'verbose' : 'auto',
   });
   await recordRun(result);
+  const clusterUp = result.steps.some((s) => s.id === 'cluster' && (s.outcome === 'done' || s.outcome === 'already'));
+  if (clusterUp) await recordInstall(cfg, await services.kube(), shared).catch(() => undefined);
   if (result.ok) {
-    if (result.steps.some((s) => s.id === 'cluster')) await recordInstall(cfg, await services.kube());
     emit(opts, { ...result }, () => `\n✔ sandbox is up (${(result.ms / 1000).toFixed(1)} s). Next: \`sandbox status\`, \`sandbox open kibana\`.`);
     if (cfg.cluster.provider === 'k3s') {
       const { holdK3s } = await import('../lib/k3s.ts');
@@ -108,10 +126,9 @@ export async function up(opts: GlobalOptions): Promise<void> {
   const err = runFailure(result);
   if (err.exitCode !== ExitCode.interrupted) {
     const { writeDiagnostics } = await import('../lib/diagnostics.ts');
-    const clusterUp = result.steps.some((s) => s.id === 'cluster' && (s.outcome === 'done' || s.outcome === 'already'));
     err.artifacts = await writeDiagnostics(clusterUp ? await services.kube().catch(() => undefined) : undefined, {
       runId,
-      namespaces: namespacesOf(cfg),
+      namespaces: [...new Set([...namespacesOf(cfg), ...steps.flatMap((s) => s.namespaces?.(cfg) ?? [])])],
       error: err,
       steps: result.steps,
     });
@@ -124,11 +141,17 @@ export async function up(opts: GlobalOptions): Promise<void> {
 function podGuard(step: Step, ctx: StepContext, stop: AbortSignal): Promise<never> | undefined {
   const namespaces = step.namespaces?.(ctx.config);
   if (!namespaces?.length) return undefined;
+  // Only pods created while the step runs are its own; older ones in a shared namespace are not.
+  const started = Date.now() - 2000;
   return (async (): Promise<never> => {
     // The cluster may not exist yet when the step starts (kind creates it).
     const kube = await waitForKube(ctx, stop);
     const { watchPodProblems } = await import('../lib/pod-problems.ts');
-    return watchPodProblems(kube, namespaces, { signal: AbortSignal.any([stop, ctx.signal]), graceMs: ctx.config.timeouts.imagePullSeconds * 1000 });
+    return watchPodProblems(kube, namespaces, {
+      signal: AbortSignal.any([stop, ctx.signal]),
+      graceMs: ctx.config.timeouts.imagePullSeconds * 1000,
+      createdAfter: started,
+    });
   })();
 }
 

@@ -61,14 +61,3 @@ export function causeChain(err: unknown): string[] {
   }
   return out;
 }
-
-/** Wraps a failure with what was being done, keeping the original as the cause. */
-export function wrap(what: string, err: unknown, hint?: string): SandboxError {
-  const inner = isSandboxError(err) ? err : undefined;
-  return new SandboxError(what, {
-    cause: err,
-    hint: hint ?? inner?.hint,
-    exitCode: inner?.exitCode,
-    artifacts: inner?.artifacts,
-  });
-}

@@ -1,7 +1,7 @@
 // `--cluster k3s`: an ephemeral K3s container started through testcontainers, for CI
 // users who want a throwaway cluster. It lives while the `sandbox` process that started
 // it runs; testcontainers' reaper removes it when that process ends, even on a crash.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { StepContext } from '../steps/step.ts';
@@ -40,8 +40,12 @@ export async function loadImageIntoK3s(ctx: StepContext, ref: string): Promise<v
   if (!k3s) throw new SandboxError('the K3s cluster of this run is not running', { hint: 're-run `sandbox up --cluster k3s`' });
   const tools = await ctx.services.tools();
   const tar = join(tmpdir(), `sandbox-job-image-${process.pid}.tar`);
-  await tools.run('docker', ['save', '--output', tar, ref], { signal: ctx.signal });
-  await k3s.copyFilesToContainer([{ source: tar, target: '/tmp/job-image.tar' }]);
+  try {
+    await tools.run('docker', ['save', '--output', tar, ref], { signal: ctx.signal });
+    await k3s.copyFilesToContainer([{ source: tar, target: '/tmp/job-image.tar' }]);
+  } finally {
+    await rm(tar, { force: true });
+  }
   const res = await k3s.exec(['ctr', '--namespace', 'k8s.io', 'images', 'import', '/tmp/job-image.tar']);
   if (res.exitCode !== 0) throw new SandboxError(`K3s could not import ${ref}: ${res.output.trim()}`);
 }

@@ -13,6 +13,8 @@ export interface PodProblemOptions {
   signal: AbortSignal;
   /** How long a transient-looking pull failure or an unschedulable pod may last. */
   graceMs: number;
+  /** Epoch ms: pods created before this are not the step's and are ignored. */
+  createdAfter?: number;
 }
 
 interface ContainerStatus {
@@ -54,6 +56,7 @@ export function watchPodProblems(kube: Kube, namespaces: string[], opts: PodProb
       return now - since >= opts.graceMs;
     };
     const inspect = async (pod: KubeObject): Promise<void> => {
+      if (opts.createdAfter !== undefined && Date.parse(pod.metadata.creationTimestamp ?? '') < opts.createdAfter) return;
       const where = `${pod.metadata.namespace}/${pod.metadata.name}`;
       const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])] as ContainerStatus[];
       for (const cs of statuses) {

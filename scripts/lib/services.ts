@@ -12,6 +12,12 @@ export function k3sKubeconfigPath(): string {
   return join(stateDir(), 'k3s-kubeconfig.yaml');
 }
 
+/** Flags that point kubectl-style tools (helm) at the sandbox's cluster, never the current context. */
+export function kubeTargetArgs(cfg: SandboxConfig): string[] {
+  if (cfg.cluster.provider === 'k3s') return ['--kubeconfig', k3sKubeconfigPath(), '--kube-context', 'default'];
+  return ['--kube-context', kubeContext(cfg)];
+}
+
 export function createServices(cfg: SandboxConfig): StepServices {
   let kube: Promise<Kube> | undefined;
   let tools: Promise<Toolbox> | undefined;

@@ -29,7 +29,7 @@ export const certManagerStep: Step = {
   needs: ['cluster'],
   memoryMiB: 256,
   namespaces: (cfg) => [cfg.namespaces.certManager],
-  plan: (cfg) => [helmPlan(certManagerRelease(cfg)), { kind: 'check', what: 'dry-run create of an Issuer and a Certificate accepted (webhook answers)' }],
+  plan: (cfg) => [helmPlan(cfg, certManagerRelease(cfg)), { kind: 'check', what: 'dry-run create of an Issuer and a Certificate accepted (webhook answers)' }],
   isDone: (ctx) => helmReleaseInPlace(ctx, certManagerRelease(ctx.config), 'cert-manager'),
   apply: (ctx) => helmInstall(ctx, certManagerRelease(ctx.config)),
   async ready(ctx) {

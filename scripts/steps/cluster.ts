@@ -95,6 +95,9 @@ export const clusterStep: Step = {
   },
   async apply(ctx) {
     const cfg = ctx.config;
+    // Reached with --force too: an existing cluster is checked by ready(), never recreated.
+    if (cfg.cluster.provider === 'existing') return;
+    if (cfg.cluster.provider === 'kind' && (await kindClusterExists(ctx))) return;
     if (cfg.cluster.provider === 'k3s') {
       const { startK3s } = await import('../lib/k3s.ts');
       await startK3s(ctx);

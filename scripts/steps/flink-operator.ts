@@ -33,7 +33,7 @@ export const flinkOperatorStep: Step = {
     return [
       { kind: 'command', argv: ['helm', 'show', 'crds', rel.chart, '--version', rel.version, '--repo', rel.repos![0]!] },
       { kind: 'manifest', source: 'the chart\'s CRDs (server-side apply)', objects: ['flinkdeployments', 'flinksessionjobs', 'flinkstatesnapshots'] },
-      helmPlan(rel),
+      helmPlan(cfg, rel),
       { kind: 'check', what: 'dry-run create of FlinkDeployment hello-ha accepted by the operator webhook' },
     ];
   },

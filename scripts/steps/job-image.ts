@@ -70,6 +70,8 @@ export const jobImageStep: Step = {
   id: 'job-image',
   title: 'Hello-world job image',
   needs: ['cluster'],
+  // The job's JobManager and TaskManager (1 GiB each in manifests/flink/) once a scenario deploys it.
+  memoryMiB: 2048,
   plan(cfg) {
     if (cfg.jobImage) return [{ kind: 'check', what: `use prebuilt image ${cfg.jobImage}` }];
     const tag = `${JOB_IMAGE_REPO}:<content hash of job/>`;

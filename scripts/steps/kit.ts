@@ -1,11 +1,13 @@
 // Building blocks shared by the install steps: manifests from manifests/, helm releases,
 // and the check-then-act test for both.
 import { readFile } from 'node:fs/promises';
-import { containsDesired } from '../lib/desired.ts';
+import { containsDesired, firstDifference } from '../lib/desired.ts';
 import { SandboxError } from '../lib/errors.ts';
 import type { KubeObject } from '../lib/kube.ts';
 import { packagePath } from '../lib/paths.ts';
 import { parseAllDocuments } from 'yaml';
+import type { SandboxConfig } from '../lib/config.ts';
+import { kubeTargetArgs } from '../lib/services.ts';
 import type { PlanAction, StepContext } from './step.ts';
 
 /** What a readiness gate needs: the API, the wait strategies, and options bound to the step. */
@@ -60,7 +62,10 @@ export async function objectsInPlace(ctx: StepContext, objects: KubeObject[]): P
     const live = await kube.get({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace });
     if (!live) return false;
     const { status: _ignored, ...desired } = o;
-    if (!containsDesired(desired, live)) return false;
+    if (!containsDesired(desired, live)) {
+      ctx.output(`${o.kind} ${o.metadata.name} differs from the manifest at ${firstDifference(desired, live)}: re-applying`);
+      return false;
+    }
   }
   return true;
 }
@@ -85,8 +90,8 @@ export interface HelmRelease {
   flags?: string[];
 }
 
-export function helmArgs(rel: HelmRelease, repo: string | undefined = rel.repos?.[0]): string[] {
-  const args = ['upgrade', '--install', rel.release, rel.chart, '--namespace', rel.namespace, '--create-namespace', '--version', rel.version];
+export function helmArgs(cfg: SandboxConfig, rel: HelmRelease, repo: string | undefined = rel.repos?.[0]): string[] {
+  const args = ['upgrade', '--install', rel.release, rel.chart, ...kubeTargetArgs(cfg), '--namespace', rel.namespace, '--create-namespace', '--version', rel.version];
   if (repo) args.push('--repo', repo);
   for (const f of rel.valuesFiles ?? []) args.push('-f', packagePath('manifests', f));
   for (const [k, v] of Object.entries(rel.set ?? {})) args.push('--set', `${k}=${v}`);
@@ -94,8 +99,8 @@ export function helmArgs(rel: HelmRelease, repo: string | undefined = rel.repos?
   return args;
 }
 
-export function helmPlan(rel: HelmRelease): PlanAction {
-  return { kind: 'command', argv: ['helm', ...helmArgs(rel)] };
+export function helmPlan(cfg: SandboxConfig, rel: HelmRelease): PlanAction {
+  return { kind: 'command', argv: ['helm', ...helmArgs(cfg, rel)] };
 }
 
 interface HelmListEntry {
@@ -107,7 +112,7 @@ interface HelmListEntry {
 /** The release is deployed with the pinned chart version (Helm's own record, via `helm list`). */
 export async function helmReleaseInPlace(ctx: StepContext, rel: HelmRelease, chartName: string): Promise<boolean> {
   const tools = await ctx.services.tools();
-  const { stdout } = await tools.run('helm', ['list', '--namespace', rel.namespace, '--filter', `^${rel.release}$`, '--output', 'json'], {
+  const { stdout } = await tools.run('helm', ['list', ...kubeTargetArgs(ctx.config), '--namespace', rel.namespace, '--filter', `^${rel.release}$`, '--output', 'json'], {
     signal: ctx.signal,
   });
   let entries: HelmListEntry[];
@@ -118,6 +123,14 @@ export async function helmReleaseInPlace(ctx: StepContext, rel: HelmRelease, cha
   }
   const versionless = rel.version.replace(/^v/, '');
   return entries.some((e) => e.name === rel.release && e.status === 'deployed' && e.chart.replace(/-v?([^-]+)$/, '-$1') === `${chartName}-${versionless}`);
+}
+
+/** Releases this run installed or upgraded: `down --context` uninstalls only what `up` installed. */
+export const INSTALLED_RELEASES = 'installedReleases';
+
+function recordRelease(ctx: StepContext, rel: HelmRelease): void {
+  const list = (ctx.shared.get(INSTALLED_RELEASES) as string[] | undefined) ?? [];
+  ctx.shared.set(INSTALLED_RELEASES, [...new Set([...list, `${rel.namespace}/${rel.release}`])]);
 }
 
 /** `helm show crds`: Helm never upgrades CRDs, so the sandbox applies them itself (server-side). */
@@ -148,7 +161,8 @@ export async function helmInstall(ctx: StepContext, rel: HelmRelease): Promise<v
   for (const repo of repos) {
     ctx.output(`helm upgrade --install ${rel.release} ${rel.chart} ${rel.version}${repo ? ` (${repo})` : ''}`);
     try {
-      await tools.run('helm', helmArgs(rel, repo), { signal: ctx.signal, onLine: ctx.output });
+      await tools.run('helm', helmArgs(ctx.config, rel, repo), { signal: ctx.signal, onLine: ctx.output });
+      recordRelease(ctx, rel);
       return;
     } catch (err) {
       lastError = err;

@@ -37,7 +37,7 @@ export const loggingOperatorStep: Step = {
     return [
       { kind: 'command', argv: ['helm', 'show', 'crds', rel.chart, '--version', rel.version] },
       { kind: 'manifest', source: "the chart's CRDs (server-side apply)", objects: ['loggings', 'flows', 'clusterflows', 'outputs', 'clusteroutputs', 'fluentbitagents', '...'] },
-      helmPlan(rel),
+      helmPlan(cfg, rel),
     ];
   },
   isDone: (ctx) => helmReleaseInPlace(ctx, loggingOperatorRelease(ctx.config), 'logging-operator'),

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { minioEndpointFor } from '../lib/flink.ts';
 import type { KubeObject } from '../lib/kube.ts';
+import { containsDesired as objectsMatch } from '../lib/desired.ts';
 import { applyObjects, ensureNamespace, gate, inNamespace, loadManifest, names, objectsInPlace } from './kit.ts';
 import type { Step, StepContext } from './step.ts';
 
@@ -33,6 +34,25 @@ async function credentials(ctx: StepContext): Promise<{ accessKey: string; secre
   return { accessKey: `sandbox-${randomBytes(4).toString('hex')}`, secretKey: randomBytes(24).toString('base64url') };
 }
 
+const JOB_NAME = 'minio-make-bucket';
+
+type Condition = { type: string; status: string; reason?: string; message?: string };
+
+function condition(o: KubeObject | undefined, type: string): Condition | undefined {
+  return (o?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type);
+}
+
+/** The reason a Job failed for good, or undefined. */
+function jobFailed(job: KubeObject | undefined): string | undefined {
+  const c = condition(job, 'Failed');
+  return c?.status === 'True' ? `${c.reason ?? 'Failed'}${c.message ? `: ${c.message}` : ''}` : undefined;
+}
+
+async function bucketJob(ctx: StepContext): Promise<KubeObject | undefined> {
+  const kube = await ctx.services.kube();
+  return kube.get({ apiVersion: 'batch/v1', kind: 'Job', name: JOB_NAME, namespace: ctx.config.namespaces.minio });
+}
+
 async function desired(ctx: StepContext): Promise<KubeObject[]> {
   const ns = ctx.config.namespaces.minio;
   const objects: KubeObject[] = [];
@@ -59,6 +79,7 @@ export const minioStep: Step = {
   ],
   async isDone(ctx) {
     const kube = await ctx.services.kube();
+    if (jobFailed(await bucketJob(ctx))) return false;
     for (const ns of new Set([ctx.config.namespaces.minio, ctx.config.namespaces.job])) {
       if (!(await kube.get({ apiVersion: 'v1', kind: 'Secret', name: MINIO_SECRET, namespace: ns }))) return false;
     }
@@ -68,6 +89,12 @@ export const minioStep: Step = {
     const kube = await ctx.services.kube();
     const objects = await desired(ctx);
     for (const ns of new Set([ctx.config.namespaces.minio, ctx.config.namespaces.job])) await ensureNamespace(ctx, ns);
+    // A Job's template is immutable and a failed Job never runs again: start it afresh.
+    const job = await bucketJob(ctx);
+    if (job && (jobFailed(job) || !objectsMatch(objects.find((o) => o.kind === 'Job')!, job))) {
+      ctx.output('recreating Job minio-make-bucket');
+      await kube.delete({ apiVersion: 'batch/v1', kind: 'Job', name: JOB_NAME, namespace: ctx.config.namespaces.minio }, { wait: true });
+    }
     await kube.apply(await secrets(ctx));
     await applyObjects(ctx, objects);
     ctx.output(`applied ${names(objects).join(', ')}`);
@@ -75,7 +102,21 @@ export const minioStep: Step = {
   async ready(ctx) {
     const { Wait, kube, opts, rollout } = await gate(ctx);
     await rollout('Deployment', 'minio', ctx.config.namespaces.minio);
-    await Wait.forCondition(kube, { apiVersion: 'batch/v1', kind: 'Job', name: 'minio-make-bucket', namespace: ctx.config.namespaces.minio }, 'Complete', 'True', opts);
+    await Wait.forObject(
+      kube,
+      { apiVersion: 'batch/v1', kind: 'Job', name: JOB_NAME, namespace: ctx.config.namespaces.minio },
+      (job) => {
+        const failed = jobFailed(job);
+        const complete = condition(job, 'Complete');
+        return {
+          ok: complete?.status === 'True',
+          seen: failed ? `Failed: ${failed}` : complete ? `Complete=${complete.status}` : job ? 'running' : 'not found',
+          fail: failed ? `the bucket job failed (${failed}); its log is in the diagnostics bundle` : undefined,
+        };
+      },
+      `Job ${JOB_NAME} to create bucket ${BUCKET} and prove it writable`,
+      opts,
+    );
   },
   async status(ctx) {
     const kube = await ctx.services.kube();

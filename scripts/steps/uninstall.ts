@@ -1,19 +1,20 @@
-// `sandbox down --context`: removes only what the sandbox installed into a cluster it
-// did not create, in reverse order of `up`, and tolerates anything already gone.
+// `sandbox down --context`: removes only what the sandbox installed into a cluster it did
+// not create, in reverse order of `up`. An object counts as the sandbox's when it carries the
+// sandbox's part-of label or was applied by its field manager (`sandbox`); a Helm release
+// when `up` recorded installing it. Anything else is left alone, whatever its name.
 import type { SandboxConfig } from '../lib/config.ts';
-import type { KubeObject } from '../lib/kube.ts';
+import { SandboxError } from '../lib/errors.ts';
+import type { Kube, KubeObject } from '../lib/kube.ts';
 import { fetchManifest } from '../lib/remote-manifest.ts';
-import { certManagerRelease } from './cert-manager.ts';
+import { kubeTargetArgs } from '../lib/services.ts';
+import { INSTALL_CONFIGMAP } from '../commands/up.ts';
 import { eckUrls } from './eck.ts';
-import { flinkOperatorRelease } from './flink-operator.ts';
-import { SANDBOX_CONFIGMAP } from './job-image.ts';
-import { inNamespace, loadManifest, type HelmRelease } from './kit.ts';
-import { loggingOperatorRelease } from './logging.ts';
+import { inNamespace, loadManifest, PART_OF_LABEL } from './kit.ts';
 import { MINIO_FILES } from './minio.ts';
 import type { StepServices } from './step.ts';
 import { ingressNginxUrl } from './ui.ts';
 
-const PART_OF = 'app.kubernetes.io/part-of=flink-sandbox';
+const PART_OF = `${PART_OF_LABEL}=flink-sandbox`;
 
 /**
  * Custom resource definitions are left in place on purpose: deleting one deletes every
@@ -22,24 +23,38 @@ const PART_OF = 'app.kubernetes.io/part-of=flink-sandbox';
 export const KEPT_NOTE =
   'CRDs (flink.apache.org, cert-manager.io, logging.banzaicloud.io, *.k8s.elastic.co) were kept: deleting a CRD deletes every resource of its kind in the cluster; remove them with `kubectl delete crd ...` if none are yours';
 
+function isSandboxs(o: KubeObject): boolean {
+  if (o.metadata.labels?.[PART_OF_LABEL] === 'flink-sandbox') return true;
+  const managers = (o.metadata.managedFields ?? []) as Array<{ manager?: string }>;
+  return managers.some((m) => m.manager === 'sandbox');
+}
+
 export async function uninstallFromExisting(cfg: SandboxConfig, services: StepServices): Promise<string[]> {
   const kube = await services.kube();
   const tools = await services.tools();
   const removed: string[] = [];
+  const failed: string[] = [];
+  const name = (o: KubeObject): string => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
   const del = async (o: KubeObject): Promise<void> => {
-    const gone = await kube
-      .delete({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace }, { wait: true, timeoutMs: 120_000 })
-      .catch(() => false);
-    if (gone) removed.push(`${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`);
+    const live = await liveOf(kube, o);
+    if (!live || !isSandboxs(live)) return;
+    try {
+      await kube.delete({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace }, { wait: true, timeoutMs: 120_000 });
+      removed.push(name(o));
+    } catch (err) {
+      failed.push(`${name(o)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   };
   const { job, logging, minio } = cfg.namespaces;
+  const installed = (await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: INSTALL_CONFIGMAP, namespace: job }))?.data as
+    | Record<string, string>
+    | undefined;
 
-  // Jobs first: their finalizers need the operator to be running.
+  // The sandbox's jobs first: their finalizers need the operator to be running.
   for (const kind of ['FlinkStateSnapshot', 'FlinkDeployment']) {
-    const objs = await kube.list('flink.apache.org/v1beta1', kind, { namespace: job }).catch(() => []);
-    for (const o of objs) await del(o);
+    for (const o of await kube.list('flink.apache.org/v1beta1', kind, { namespace: job, labelSelector: PART_OF })) await del(o);
   }
-  const pipelineObjs = [
+  const ours = [
     ...inNamespace((await Promise.all(MINIO_FILES.map((f) => loadManifest(f)))).flat(), minio),
     ...(await loadManifest('logging/logging.yaml')),
     ...inNamespace(await loadManifest('logging/cluster-output.yaml'), logging),
@@ -47,34 +62,48 @@ export async function uninstallFromExisting(cfg: SandboxConfig, services: StepSe
     ...inNamespace([...(await loadManifest('eck/elasticsearch.yaml')), ...(await loadManifest('eck/kibana.yaml'))], logging),
     ...inNamespace(await loadManifest('ui/heimdall.yaml'), job),
   ];
-  for (const o of pipelineObjs) await del(o);
+  for (const o of ours) await del(o);
 
-  const releases: HelmRelease[] = [loggingOperatorRelease(cfg), flinkOperatorRelease(cfg), certManagerRelease(cfg)];
-  for (const rel of releases) {
-    const res = await tools.probe('helm', ['uninstall', rel.release, '--namespace', rel.namespace, '--ignore-not-found']);
-    if (res.ok && !/not found/i.test(res.stdout + res.stderr)) removed.push(`helm release ${rel.namespace}/${rel.release}`);
+  for (const entry of (installed?.releases ?? '').split(',').filter(Boolean)) {
+    const [namespace, release] = entry.split('/') as [string, string];
+    const res = await tools.probe('helm', ['uninstall', release, ...kubeTargetArgs(cfg), '--namespace', namespace, '--ignore-not-found']);
+    if (res.ok) removed.push(`helm release ${entry}`);
+    else failed.push(`helm release ${entry}: ${res.stderr.trim()}`);
+    // The operator chart keeps the job namespace's `flink` ServiceAccount, Role and RoleBinding
+    // (helm.sh/resource-policy: keep); they came with the release, so they go with it.
+    if (release === 'flink-kubernetes-operator') {
+      for (const [kind, apiVersion, keptName] of [
+        ['ServiceAccount', 'v1', 'flink'],
+        ['Role', 'rbac.authorization.k8s.io/v1', 'flink'],
+        ['RoleBinding', 'rbac.authorization.k8s.io/v1', 'flink-role-binding'],
+      ] as const) {
+        const o = await kube.get({ apiVersion, kind, name: keptName, namespace: job });
+        if (o?.metadata.annotations?.['helm.sh/resource-policy'] === 'keep' && o.metadata.annotations?.['meta.helm.sh/release-name'] !== undefined) {
+          await kube.delete({ apiVersion, kind, name: keptName, namespace: job }).then(() => removed.push(`${kind} ${job}/${keptName}`));
+        }
+      }
+    }
   }
-  // The operator chart keeps the job namespace's `flink` ServiceAccount and its Role and
-  // RoleBinding after uninstall (helm.sh/resource-policy: keep); they are the sandbox's.
-  for (const [kind, apiVersion, name] of [
-    ['ServiceAccount', 'v1', 'flink'],
-    ['Role', 'rbac.authorization.k8s.io/v1', 'flink'],
-    ['RoleBinding', 'rbac.authorization.k8s.io/v1', 'flink-role-binding'],
-  ] as const) {
-    const o = await kube.get({ apiVersion, kind, name, namespace: job });
-    if (o?.metadata.annotations?.['helm.sh/resource-policy'] === 'keep') await del(o);
-  }
-  for (const url of [...eckUrls(cfg).reverse(), ...(cfg.with.includes('ui') ? [ingressNginxUrl(cfg)] : [])]) {
+  const upstream = [...eckUrls(cfg).reverse(), ...((installed?.with ?? '').split(',').includes('ui') ? [ingressNginxUrl(cfg)] : [])];
+  for (const url of upstream) {
     const objs = await fetchManifest(url).catch(() => [] as KubeObject[]);
     for (const o of objs.filter((x) => x.kind !== 'CustomResourceDefinition')) await del(o);
   }
   for (const ns of [minio, job]) {
     for (const kind of ['Secret', 'ConfigMap']) {
-      const objs = await kube.list('v1', kind, { namespace: ns, labelSelector: PART_OF });
-      for (const o of objs) if (o.metadata.name === SANDBOX_CONFIGMAP || o.kind === 'Secret') await del(o);
+      for (const o of await kube.list('v1', kind, { namespace: ns, labelSelector: PART_OF })) await del(o);
     }
   }
-  const namespaces = await kube.list('v1', 'Namespace', { labelSelector: PART_OF });
-  for (const ns of namespaces) await del(ns);
+  for (const ns of await kube.list('v1', 'Namespace', { labelSelector: PART_OF })) await del(ns);
+  if (failed.length) {
+    throw new SandboxError(`could not remove everything the sandbox installed:\n  ${failed.join('\n  ')}`, {
+      hint: 're-run `sandbox down --context ...`; objects stuck on finalizers need their operator running',
+      data: { deleted: removed },
+    });
+  }
   return removed;
+}
+
+async function liveOf(kube: Kube, o: KubeObject): Promise<KubeObject | undefined> {
+  return kube.get({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace }).catch(() => undefined);
 }

@@ -129,9 +129,9 @@ describe('faults', () => {
   }, 200_000);
 
   it('too little Docker memory: refused before anything is created, with the numbers', async () => {
-    const res = await up({ docker: { memBytes: 4 * 1024 ** 3 } }, []);
+    const res = await up({ docker: { memBytes: 5 * 1024 ** 3 } }, []);
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/Docker has 4\.0 GiB of memory, but profile "full" requests \d+\.\d GiB \(\d+ MiB: workloads \+ 1536 MiB for the cluster itself\)/);
+    expect(res.stderr).toMatch(/Docker has 5\.0 GiB of memory, but profile "full" requests \d+\.\d GiB \(\d+ MiB: workloads \+ 1536 MiB for the cluster itself\)/);
     expect(res.stderr).toContain('sandbox up --profile minimal');
     artifactsOf(res);
     expect((await sim!.calls('kind')).filter((c) => c.argv[0] === 'create')).toEqual([]);

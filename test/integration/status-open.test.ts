@@ -27,7 +27,7 @@ afterAll(async () => {
 it('status reports the job lifecycle and state of a running FlinkDeployment', async () => {
   const cm = await sim.kube.get('/api/v1/namespaces/default/configmaps/flink-sandbox');
   const fd = parse(readFileSync(join(REPO_ROOT, 'manifests', 'flink', 'hello-ha.yaml'), 'utf8')) as Record<string, any>;
-  fd.spec.image = cm!.data.jobImage;
+  fd.spec.image = (cm!.data as Record<string, string>).jobImage;
   await sim.kube.create('/apis/flink.apache.org/v1beta1/namespaces/default/flinkdeployments', fd);
   await sim.kube.waitFor<Record<string, any>>(
     '/apis/flink.apache.org/v1beta1/namespaces/default/flinkdeployments/hello-ha',

@@ -202,13 +202,13 @@ describe('loadConfig: flags', () => {
   });
 
   it('--context selects the existing provider and that context', async () => {
-    const cfg = await loadConfig({ context: 'minikube' });
+    const cfg = await loadConfig({ context: 'minikube', jobImage: 'registry.example/hello:1' });
     expect(cfg.cluster.provider).toBe('existing');
     expect(cfg.cluster.context).toBe('minikube');
     expect(kubeContext(cfg)).toBe('minikube');
     // --context wins over --cluster and over the file's provider.
     const path = await configFile('cluster:\n  provider: k3s\n');
-    const both = await loadConfig({ config: path, cluster: 'k3s', context: 'k3d-dev' });
+    const both = await loadConfig({ config: path, cluster: 'k3s', context: 'k3d-dev', jobImage: 'registry.example/hello:1' });
     expect(both.cluster.provider).toBe('existing');
     expect(kubeContext(both)).toBe('k3d-dev');
   });

@@ -113,7 +113,7 @@ describe('planText (up --dry-run)', () => {
     expect(text).toContain("$ docker info --format '{{json .}}'");
     expect(text).toContain('$ kind create cluster --name flink-sandbox --config ');
     expect(text).toContain(`--image ${defaults.cluster.nodeImage} --wait 0s`);
-    expect(text).toContain('$ helm upgrade --install cert-manager cert-manager --namespace cert-manager');
+    expect(text).toContain('$ helm upgrade --install cert-manager cert-manager --kube-context kind-flink-sandbox --namespace cert-manager');
     expect(text).toContain('$ helm upgrade --install flink-kubernetes-operator');
     expect(text).toContain('[elasticsearch] Elasticsearch and Kibana  (after eck-operator)');
     expect(text.trimEnd().endsWith('Nothing was changed (dry run).')).toBe(true);
@@ -207,6 +207,6 @@ describe('preflight memory', () => {
     expect(full - minimal).toBeGreaterThanOrEqual(2048);
     expect(await need({ profile: 'full', with: ['ui'] })).toBeGreaterThan(full);
     expect(minimal).toBeGreaterThan(CLUSTER_OVERHEAD_MIB);
-    expect(await need({ profile: 'minimal', context: 'minikube' })).toBe(minimal - CLUSTER_OVERHEAD_MIB);
+    expect(await need({ profile: 'minimal', context: 'minikube', jobImage: 'registry.example/hello:1' })).toBe(minimal - CLUSTER_OVERHEAD_MIB);
   });
 });
