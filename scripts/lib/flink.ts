@@ -20,9 +20,13 @@ interface Container {
   env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
 }
 
-/** Returns a copy of a FlinkDeployment with this sandbox's image, namespace, endpoint and plugin jar. */
-export function renderFlinkDeployment(template: KubeObject, cfg: SandboxConfig, image: string): KubeObject {
+/**
+ * Returns a copy of a FlinkDeployment with this sandbox's image, namespace, endpoint and plugin
+ * jar; with `--with ui`, the `spec.ingress` of manifests/flink/ingress-patch.yaml (pass it in).
+ */
+export function renderFlinkDeployment(template: KubeObject, cfg: SandboxConfig, image: string, ingressPatch?: KubeObject): KubeObject {
   const fd = structuredClone(template);
+  if (cfg.with.includes('ui') && ingressPatch?.spec?.ingress) fd.spec.ingress = structuredClone(ingressPatch.spec.ingress);
   fd.metadata.namespace = cfg.namespaces.job;
   fd.spec.image = image;
   const conf = (fd.spec.flinkConfiguration ??= {}) as Record<string, string>;

@@ -54,7 +54,11 @@ async function forDryRunAccepted(kube: Kube, objects: KubeObject[], what: string
         } catch (err) {
           // AlreadyExists comes after admission: the webhooks did accept it.
           if (isApiError(err, 409)) continue;
-          return { ok: false, seen: err instanceof Error ? err.message : String(err) };
+          const seen = err instanceof Error ? err.message : String(err);
+          // A webhook that is not answering yet is a 500; a refusal by the API server itself
+          // (forbidden, invalid, bad request) will not change by waiting.
+          const permanent = [400, 403, 404, 422].some((code) => isApiError(err, code)) && !/webhook/i.test(seen);
+          return { ok: false, seen, fail: permanent ? `refused by the API server: ${seen}` : undefined };
         }
       }
       return { ok: true, seen: 'accepted', value: true };

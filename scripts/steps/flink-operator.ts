@@ -49,7 +49,8 @@ export const flinkOperatorStep: Step = {
   async ready(ctx) {
     const { Wait, kube, opts } = await gate(ctx);
     const [template] = await loadManifest('flink/hello-ha.yaml');
-    const probe = renderFlinkDeployment(template!, ctx.config, 'flink-sandbox/hello-job:probe');
+    const [ingress] = await loadManifest('flink/ingress-patch.yaml');
+    const probe = renderFlinkDeployment(template!, ctx.config, 'flink-sandbox/hello-job:probe', ingress);
     probe.metadata.name = 'sandbox-webhook-probe';
     await Wait.forDryRunAccepted(kube, [probe], 'the Flink operator webhook to accept a FlinkDeployment', opts);
   },

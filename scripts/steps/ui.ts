@@ -44,7 +44,12 @@ export const ingressStep: Step = {
   },
   async apply(ctx) {
     const kube = await ctx.services.kube();
-    await kube.apply(await fetchManifest(ingressNginxUrl(ctx.config), ctx.signal));
+    const objects = await fetchManifest(ingressNginxUrl(ctx.config), ctx.signal);
+    // Its certgen Jobs have immutable templates and only need to have run once.
+    const existing = await Promise.all(
+      objects.map((o) => (o.kind === 'Job' ? kube.get({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace }) : undefined)),
+    );
+    await kube.apply(objects.filter((_, i) => existing[i] === undefined));
   },
   async ready(ctx) {
     const { Wait, kube, opts, rollout } = await gate(ctx);
