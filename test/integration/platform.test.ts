@@ -140,6 +140,20 @@ describe('faults', () => {
     expect(minimal.code, minimal.stderr).toBe(0);
   }, 200_000);
 
+  it('a download server answering 500 twice: the manifest download is retried and succeeds', async () => {
+    const res = await up({ downloads: { status: 500, count: 2 } }, ['--only', 'preflight,cluster,eck-operator']);
+    expect(res.code, res.stderr).toBe(0);
+    expect((await sim!.faults()).downloads).toBeUndefined();
+  }, 200_000);
+
+  it('a download server that is down: a clear error naming the URL, with a hint', async () => {
+    const res = await up({ downloads: { down: true } }, ['--only', 'preflight,cluster,eck-operator']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/ECK operator failed: cannot download http:\/\/127\.0\.0\.1:\d+\/eck\/3\.5\.0\/crds\.yaml/);
+    expect(res.stderr).toContain('hint: check network access');
+    expect(res.stderr).not.toMatch(/^\s+at .+\(/m);
+  }, 200_000);
+
   it('the operator chart gone from downloads.apache.org: falls back to archive.apache.org', async () => {
     const res = await up({ chartSourcesGone: ['downloads\\.apache\\.org'] }, ['--profile', 'minimal']);
     expect(res.code, res.stderr).toBe(0);
