@@ -5,7 +5,7 @@ import { createServices, interruptSignal } from '../lib/services.ts';
 import { pipeline } from '../steps/index.ts';
 import type { ComponentStatus, StepContext } from '../steps/step.ts';
 import { configFrom, emit, type GlobalOptions } from './options.ts';
-import { INSTALL_CONFIGMAP } from './up.ts';
+import { INSTALL_CONFIGMAP } from '../steps/kit.ts';
 
 export interface JobStatus {
   name: string;

@@ -7,7 +7,7 @@ import { ExitCode, SandboxError } from '../lib/errors.ts';
 import { newRunId, stateDir } from '../lib/paths.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
 import { pipeline } from '../steps/index.ts';
-import { INSTALLED_RELEASES } from '../steps/kit.ts';
+import { INSTALL_CONFIGMAP, INSTALLED_RELEASES } from '../steps/kit.ts';
 import type { PlanAction, Step, StepContext } from '../steps/step.ts';
 import type { Kube } from '../lib/kube.ts';
 import { configFrom, emit, type GlobalOptions } from './options.ts';
@@ -52,9 +52,6 @@ function planJson(cfg: SandboxConfig, steps: Step[]): unknown {
     steps: steps.map((s) => ({ id: s.id, title: s.title, needs: s.needs ?? [], actions: s.plan(cfg) })),
   };
 }
-
-/** What was installed, so `status` knows which components to expect. */
-export const INSTALL_CONFIGMAP = 'flink-sandbox-install';
 
 async function recordInstall(cfg: SandboxConfig, kube: Kube, shared: Map<string, unknown>): Promise<void> {
   const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: INSTALL_CONFIGMAP, namespace: cfg.namespaces.job };

@@ -125,6 +125,9 @@ export async function helmReleaseInPlace(ctx: StepContext, rel: HelmRelease, cha
   return entries.some((e) => e.name === rel.release && e.status === 'deployed' && e.chart.replace(/-v?([^-]+)$/, '-$1') === `${chartName}-${versionless}`);
 }
 
+/** What `up` installed (profile, extras, Helm releases), so `status` and `down` know what to expect. */
+export const INSTALL_CONFIGMAP = 'flink-sandbox-install';
+
 /** Releases this run installed or upgraded: `down --context` uninstalls only what `up` installed. */
 export const INSTALLED_RELEASES = 'installedReleases';
 
