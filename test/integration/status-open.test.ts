@@ -1,26 +1,24 @@
 // `status` shows the job's lifecycle once a FlinkDeployment runs; `open` port-forwards a UI
 // on 127.0.0.1 and a random port and tells how to log in.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REPO_ROOT, runCli } from '../helpers/cli.ts';
+import { startHttp, type LocalHttp } from '../helpers/http.ts';
 import { startSim, type Sim } from '../sim/harness.ts';
 
 let sim: Sim;
-let console: Server;
+let console: LocalHttp;
 beforeAll(async () => {
   sim = await startSim();
   const up = await runCli(['up', '--config', sim.configFile, '--profile', 'minimal'], { env: sim.env, timeoutMs: 120_000 });
   expect(up.code, up.stderr).toBe(0);
   // Stands in for the MinIO console inside the pod: the port-forward's far end.
-  console = createServer((_, res) => res.end('minio console')).listen(0, '127.0.0.1');
-  await new Promise((r) => console.once('listening', r));
+  console = await startHttp((_, res) => res.end('minio console'));
 }, 150_000);
 afterAll(async () => {
-  console?.close();
+  await console?.close();
   await sim?.close();
 });
 
@@ -47,7 +45,7 @@ it('open minio forwards 127.0.0.1:<random> to the console and prints the generat
   await fetch(`${sim.url}/_sim/portforward-targets`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-sim-actor': 'test' },
-    body: JSON.stringify({ namespace: 'minio', pod: pod!.metadata.name, port: 9001, host: '127.0.0.1', targetPort: (console.address() as AddressInfo).port }),
+    body: JSON.stringify({ namespace: 'minio', pod: pod!.metadata.name, port: 9001, host: '127.0.0.1', targetPort: console.port }),
   });
   let body = '';
   const res = await runCli(['open', 'minio', '--json'], {

@@ -2,7 +2,7 @@
 // the user reads when it goes wrong.
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,33 +10,30 @@ import { c as createTar } from 'tar';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { downloadVerified, parseChecksumFile } from '../../scripts/lib/download.ts';
 import { SandboxError } from '../../scripts/lib/errors.ts';
+import { startHttp, type LocalHttp } from '../helpers/http.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 const sha = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 const BODY = Buffer.from('#!/bin/sh\necho "kind v0.32.0 go1.24 linux/amd64"\n'.repeat(200));
 
-let server: Server;
+let server: LocalHttp;
 let base: string;
 let routes: Map<string, Handler>;
 let hits: Map<string, number>;
 let dir: string;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await startHttp((req, res) => {
     const path = req.url ?? '/';
     hits.set(path, (hits.get(path) ?? 0) + 1);
     const handler = routes.get(path);
     if (handler) return handler(req, res);
     res.writeHead(404, 'Not Found').end('no such file');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.base;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 beforeEach(async () => {
   routes = new Map();
   hits = new Map();

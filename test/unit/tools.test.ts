@@ -2,14 +2,13 @@
 // downloaded and an unreachable daemon is reported fast, in Docker's own words.
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { c as createTar } from 'tar';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaults, type SandboxConfig } from '../../scripts/lib/config.ts';
 import { SandboxError } from '../../scripts/lib/errors.ts';
+import { startHttp, type LocalHttp } from '../helpers/http.ts';
 import { createToolbox, parseVersion, platformKey } from '../../scripts/lib/tools.ts';
 
 const sha = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
@@ -21,7 +20,7 @@ let cache: string;
 let env: NodeJS.ProcessEnv;
 let files: Map<string, Buffer>;
 let requests: string[];
-let server: Server;
+let server: LocalHttp;
 let base: string;
 
 async function script(path: string, body: string): Promise<string> {
@@ -43,19 +42,15 @@ function config(): SandboxConfig {
 }
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await startHttp((req, res) => {
     requests.push(req.url ?? '');
     const body = files.get(req.url ?? '');
     if (!body) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-length': body.length }).end(body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.base;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sandbox-tools-'));
   binDir = join(dir, 'bin');
