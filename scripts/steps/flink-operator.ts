@@ -4,7 +4,7 @@
 // server-side dry-run create of the sandbox's FlinkDeployment is accepted.
 import type { SandboxConfig } from '../lib/config.ts';
 import { renderFlinkDeployment } from '../lib/flink.ts';
-import { gate, helmInstall, helmPlan, helmReleaseInPlace, helmShowCrds, loadManifest, type HelmRelease } from './kit.ts';
+import { gate, helmInstall, loadPatch, helmPlan, helmReleaseInPlace, helmShowCrds, loadManifest, type HelmRelease } from './kit.ts';
 import { deploymentsStatus } from './release-status.ts';
 import type { Step } from './step.ts';
 
@@ -49,7 +49,7 @@ export const flinkOperatorStep: Step = {
   async ready(ctx) {
     const { Wait, kube, opts } = await gate(ctx);
     const [template] = await loadManifest('flink/hello-ha.yaml');
-    const [ingress] = await loadManifest('flink/ingress-patch.yaml');
+    const ingress = await loadPatch('flink/ingress-patch.yaml');
     const probe = renderFlinkDeployment(template!, ctx.config, 'flink-sandbox/hello-job:probe', ingress);
     probe.metadata.name = 'sandbox-webhook-probe';
     await Wait.forDryRunAccepted(kube, [probe], 'the Flink operator webhook to accept a FlinkDeployment', opts);

@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { SandboxConfig } from '../lib/config.ts';
-import { SandboxError } from '../lib/errors.ts';
 import { packagePath } from '../lib/paths.ts';
 import type { Step, StepContext } from './step.ts';
 
@@ -97,12 +96,8 @@ export const jobImageStep: Step = {
     const cfg = ctx.config;
     const ref = await imageRef(ctx);
     const tools = await ctx.services.tools();
+    // `up` refuses --context without --job-image before the pipeline starts.
     if (!cfg.jobImage) {
-      if (cfg.cluster.provider === 'existing') {
-        throw new SandboxError('with --context the job image cannot be loaded into the cluster by the sandbox', {
-          hint: 'build job/ and push it to a registry the cluster pulls from, then pass --job-image <ref>',
-        });
-      }
       const local = await tools.probe('docker', ['image', 'inspect', ref], { signal: ctx.signal });
       if (local.ok) ctx.output(`${ref} already built`);
       else {

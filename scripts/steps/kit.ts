@@ -1,11 +1,11 @@
 // Building blocks shared by the install steps: manifests from manifests/, helm releases,
 // and the check-then-act test for both.
 import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
 import { containsDesired, firstDifference } from '../lib/desired.ts';
 import { SandboxError } from '../lib/errors.ts';
-import type { KubeObject } from '../lib/kube.ts';
+import { parseManifests, type KubeObject } from '../lib/kube.ts';
 import { packagePath } from '../lib/paths.ts';
-import { parseAllDocuments } from 'yaml';
 import type { SandboxConfig } from '../lib/config.ts';
 import { kubeTargetArgs } from '../lib/services.ts';
 import type { PlanAction, StepContext } from './step.ts';
@@ -23,10 +23,12 @@ export async function gate(ctx: StepContext, seconds: number = ctx.config.timeou
 
 /** Parses a file under manifests/ into objects (multi-document YAML). */
 export async function loadManifest(relPath: string): Promise<KubeObject[]> {
-  const text = await readFile(packagePath('manifests', relPath), 'utf8');
-  return parseAllDocuments(text)
-    .map((d) => d.toJS() as KubeObject | null)
-    .filter((o): o is KubeObject => o !== null && typeof o === 'object');
+  return parseManifests(await readFile(packagePath('manifests', relPath), 'utf8'));
+}
+
+/** A file under manifests/ that is a patch (a fragment of an object), not an object. */
+export async function loadPatch(relPath: string): Promise<KubeObject> {
+  return parse(await readFile(packagePath('manifests', relPath), 'utf8')) as KubeObject;
 }
 
 export function names(objects: KubeObject[]): string[] {
@@ -136,44 +138,45 @@ function recordRelease(ctx: StepContext, rel: HelmRelease): void {
   ctx.shared.set(INSTALLED_RELEASES, [...new Set([...list, `${rel.namespace}/${rel.release}`])]);
 }
 
-/** `helm show crds`: Helm never upgrades CRDs, so the sandbox applies them itself (server-side). */
-export async function helmShowCrds(ctx: StepContext, rel: HelmRelease): Promise<KubeObject[]> {
-  const tools = await ctx.services.tools();
+/**
+ * Runs `attempt` against each of the release's chart repositories in turn (the Flink operator's
+ * chart moves to archive.apache.org when superseded) and returns the first success.
+ */
+async function fromFirstRepo<T>(ctx: StepContext, rel: HelmRelease, failure: string, attempt: (repo: string | undefined) => Promise<T>): Promise<T> {
   const repos = rel.repos?.length ? rel.repos : [undefined];
   let lastError: unknown;
   for (const repo of repos) {
-    const args = ['show', 'crds', rel.chart, '--version', rel.version, ...(repo ? ['--repo', repo] : [])];
     try {
-      const { stdout } = await tools.run('helm', args, { signal: ctx.signal });
-      return parseAllDocuments(stdout)
-        .map((d) => d.toJS() as KubeObject | null)
-        .filter((o): o is KubeObject => o !== null && typeof o === 'object');
-    } catch (err) {
-      lastError = err;
-    }
-  }
-  throw new SandboxError(`cannot read the CRDs of chart ${rel.chart} ${rel.version}`, { cause: lastError, hint: 'check network access to the chart repository' });
-}
-
-/** helm upgrade --install, trying each repository in turn when a chart version has moved. */
-export async function helmInstall(ctx: StepContext, rel: HelmRelease): Promise<void> {
-  const tools = await ctx.services.tools();
-  await ensureNamespace(ctx, rel.namespace);
-  const repos = rel.repos?.length ? rel.repos : [undefined];
-  let lastError: unknown;
-  for (const repo of repos) {
-    ctx.output(`helm upgrade --install ${rel.release} ${rel.chart} ${rel.version}${repo ? ` (${repo})` : ''}`);
-    try {
-      await tools.run('helm', helmArgs(ctx.config, rel, repo), { signal: ctx.signal, onLine: ctx.output });
-      recordRelease(ctx, rel);
-      return;
+      return await attempt(repo);
     } catch (err) {
       lastError = err;
       if (ctx.signal.aborted) break;
     }
   }
-  throw new SandboxError(`helm could not install ${rel.release} (chart ${rel.chart} ${rel.version})`, {
+  throw new SandboxError(failure, {
     cause: lastError,
     hint: repos.length > 1 ? `tried ${repos.join(' and ')}; check network access to them` : 'check network access to the chart repository',
   });
+}
+
+/** `helm show crds`: Helm never upgrades CRDs, so the sandbox applies them itself (server-side). */
+export async function helmShowCrds(ctx: StepContext, rel: HelmRelease): Promise<KubeObject[]> {
+  const tools = await ctx.services.tools();
+  return fromFirstRepo(ctx, rel, `cannot read the CRDs of chart ${rel.chart} ${rel.version}`, async (repo) => {
+    const { stdout } = await tools.run('helm', ['show', 'crds', rel.chart, '--version', rel.version, ...(repo ? ['--repo', repo] : [])], {
+      signal: ctx.signal,
+    });
+    return parseManifests(stdout);
+  });
+}
+
+/** helm upgrade --install, from the first repository that serves the pinned chart version. */
+export async function helmInstall(ctx: StepContext, rel: HelmRelease): Promise<void> {
+  const tools = await ctx.services.tools();
+  await ensureNamespace(ctx, rel.namespace);
+  await fromFirstRepo(ctx, rel, `helm could not install ${rel.release} (chart ${rel.chart} ${rel.version})`, async (repo) => {
+    ctx.output(`helm upgrade --install ${rel.release} ${rel.chart} ${rel.version}${repo ? ` (${repo})` : ''}`);
+    await tools.run('helm', helmArgs(ctx.config, rel, repo), { signal: ctx.signal, onLine: ctx.output });
+  });
+  recordRelease(ctx, rel);
 }
