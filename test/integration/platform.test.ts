@@ -66,7 +66,14 @@ describe('the full platform', () => {
     ]);
   }, 200_000);
 
-  it('a second up installs nothing and finishes in a few seconds', async () => {
+  it('a second up installs nothing and finishes in a few seconds, even with another current context', async () => {
+    // The user switched kubectl to another cluster meanwhile: helm must still target the sandbox's.
+    const kubeconfig = parse(readFileSync(sim.env.KUBECONFIG!, 'utf8')) as Record<string, any>;
+    kubeconfig.clusters.push({ name: 'elsewhere', cluster: { server: 'http://127.0.0.1:9', 'insecure-skip-tls-verify': true } });
+    kubeconfig.users.push({ name: 'elsewhere', user: { token: 'not-the-sandbox' } });
+    kubeconfig.contexts.push({ name: 'elsewhere', context: { cluster: 'elsewhere', user: 'elsewhere' } });
+    kubeconfig['current-context'] = 'elsewhere';
+    writeFileSync(sim.env.KUBECONFIG!, stringify(kubeconfig));
     const auditBefore = (await sim.audit()).length;
     const callsBefore = (await sim.calls()).length;
     const again = await runCli(['up', '--config', sim.configFile, '--with', 'ui', '--json'], { env: sim.env, timeoutMs: 60_000 });

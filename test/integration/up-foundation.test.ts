@@ -49,6 +49,14 @@ describe('sandbox up against the simulated cluster', () => {
     expect(second.ms).toBeLessThan(10_000);
   });
 
+  it('up --force re-applies every step but never recreates the cluster', async () => {
+    const forced = await runCli(['up', ...STEPS, '--force', '--json'], { env: sim.env, timeoutMs: 60_000 });
+    expect(forced.code, forced.stderr).toBe(0);
+    const report = JSON.parse(forced.stdout) as { steps: Array<{ outcome: string }> };
+    expect(report.steps.map((s) => s.outcome)).toEqual(['done', 'done', 'done']);
+    expect((await sim.calls('kind')).filter((c) => c.argv[0] === 'create')).toHaveLength(1);
+  });
+
   it('down deletes the cluster and a second down is a no-op', async () => {
     const down = await runCli(['down'], { env: sim.env });
     expect(down.code).toBe(0);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../scripts/lib/config.ts';
 import { renderFlinkDeployment, s3PluginJar } from '../../scripts/lib/flink.ts';
-import { inNamespace, loadManifest } from '../../scripts/steps/kit.ts';
+import { inNamespace, loadManifest, loadPatch } from '../../scripts/steps/kit.ts';
 import { loadCrdsFromDir, validatorForKind } from '../sim/crd-validator.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -27,7 +27,7 @@ describe.skipIf(!haveCrds)('rendered custom resources validate against the CRDs'
     it(`FlinkDeployments, with the UI ingress${moved ? ', in moved namespaces' : ''}`, async () => {
       const cfg = await loadConfig({ with: ['ui'] });
       if (moved) Object.assign(cfg.namespaces, { job: 'jobs', minio: 'storage', logging: 'obs' });
-      const [ingress] = await loadManifest('flink/ingress-patch.yaml');
+      const ingress = await loadPatch('flink/ingress-patch.yaml');
       for (const file of ['flink/hello-ha.yaml', 'flink/hello-no-ha.yaml']) {
         const [template] = await loadManifest(file);
         const fd = renderFlinkDeployment(template!, cfg, 'flink-sandbox/hello-job:0123456789ab', ingress);
