@@ -63,4 +63,14 @@ describe('a fresh clone', () => {
     // Exit codes pass through the hand-over unchanged (64: bad usage).
     expect(run('node', [join(clone, 'bin', 'sandbox.js'), 'no-such-command'], parent, 60_000).code).toBe(64);
   });
+
+  it('runs from outside the project folder once linked (what `npm link` does, into a temporary prefix)', () => {
+    const prefix = join(parent, 'global');
+    const link = run('npm', ['install', '--global', '--prefix', prefix, clone], parent, 120_000);
+    expect(link.code, link.out).toBe(0);
+    const elsewhere = mkdtempSync(join(parent, 'elsewhere-'));
+    const help = run(join(prefix, 'bin', 'sandbox'), ['--help'], elsewhere, 60_000);
+    expect(help.code, help.out).toBe(0);
+    expect(help.out).toContain('Usage: sandbox');
+  });
 });
