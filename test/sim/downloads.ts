@@ -1,23 +1,22 @@
 // A static HTTP server standing in for the places the CLI downloads upstream manifests from
 // (download.elastic.co for ECK, raw.githubusercontent.com for ingress-nginx's kind provider):
-//   /eck/<V>/crds.yaml                          the REAL CRDs (../shared/reference/crds/eck-all-crds.yaml)
+//   /eck/<V>/crds.yaml                          the real CRDs (test/fixtures/crds/eck-all-crds.yaml)
 //   /eck/<V>/operator.yaml                      the operator manifest (manifests/eck-operator.ts)
 //   /ingress-nginx/controller-v<V>/deploy.yaml  the kind provider manifest (manifests/ingress-nginx.ts)
 // Anything else is 404. The `downloads` fault knob makes it answer an error status or drop
 // connections, for some paths, some number of times.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { KubeObject } from './api-client.ts';
-import { referenceCrdDir } from './charts/common.ts';
+import { crdFixtureFile } from '../fixtures/crds/location.ts';
 import type { DownloadsFault } from './faults.ts';
 import { matchesAny } from './faults.ts';
 import { eckOperatorObjects } from './manifests/eck-operator.ts';
 import { ingressNginxObjects } from './manifests/ingress-nginx.ts';
 
-/** ECK versions whose CRDs we hold (the reference file is 3.5.0's). */
+/** ECK versions whose CRDs we hold (the fixture is 3.5.0's). */
 export const ECK_VERSIONS = ['3.5.0'];
 export const INGRESS_NGINX_VERSIONS = ['v1.15.1', 'v1.14.3', 'v1.12.4'];
 
@@ -37,8 +36,8 @@ export function downloadBody(path: string): string | undefined {
   let m = /^\/eck\/([^/]+)\/(crds|operator)\.yaml$/.exec(path);
   if (m && ECK_VERSIONS.includes(m[1]!)) {
     if (m[2] === 'operator') return yamlDocs(eckOperatorObjects(m[1]!));
-    const file = join(referenceCrdDir(), 'eck-all-crds.yaml');
-    return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    // A missing fixture throws (the server answers 500 with the message), never passes for a 404.
+    return readFileSync(crdFixtureFile('eck-all-crds.yaml'), 'utf8');
   }
   m = /^\/ingress-nginx\/controller-(v[^/]+)\/deploy\.yaml$/.exec(path);
   if (m && INGRESS_NGINX_VERSIONS.includes(m[1]!)) return yamlDocs(ingressNginxObjects(m[1]!).map((obj) => ({ obj })));
@@ -80,7 +79,14 @@ export async function startDownloadServer(knobs: () => Record<string, unknown>):
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    if (!bodies.has(path)) bodies.set(path, downloadBody(path));
+    try {
+      if (!bodies.has(path)) bodies.set(path, downloadBody(path));
+    } catch (err) {
+      // A missing fixture: answer with its message (which says how to regenerate) instead of crashing.
+      requests.push(`${req.method} ${path} -> 500`);
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(err instanceof Error ? err.message : String(err));
+      return;
+    }
     const body = bodies.get(path);
     requests.push(`${req.method} ${path} -> ${body === undefined ? 404 : 200}`);
     if (body === undefined) {

@@ -1,15 +1,9 @@
-// The CRD validator against the real upstream CRDs (../shared/reference/crds) and against a
+// The CRD validator against the real upstream CRDs (test/fixtures/crds) and against a
 // small synthetic CRD that exercises the schema extensions none of those CRDs use.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { crdFixtureDir } from '../fixtures/crds/location.ts';
 import { compileCrdValidator, loadCrdsFromDir, validatorForKind } from '../sim/crd-validator.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const crdDir = path.resolve(repoRoot, '..', 'shared', 'reference', 'crds');
-const haveCrds = existsSync(crdDir);
-if (!haveCrds) console.warn(`crd-validator.test: skipping the real-CRD tests, ${crdDir} does not exist`);
 
 function flinkDeployment(spec: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -34,8 +28,8 @@ function flinkDeployment(spec: Record<string, unknown> = {}): Record<string, unk
   };
 }
 
-describe.skipIf(!haveCrds)('validating against the real CRDs', () => {
-  const crds = haveCrds ? loadCrdsFromDir(crdDir) : [];
+describe('validating against the real CRDs', () => {
+  const crds = loadCrdsFromDir(crdFixtureDir());
   const flink = (): ((o: object) => string[]) => {
     const v = validatorForKind(crds, 'flink.apache.org/v1beta1', 'FlinkDeployment');
     if (!v) throw new Error('FlinkDeployment CRD not found');

@@ -1,18 +1,16 @@
 // The shipped manifests: they parse, every custom resource is accepted by the real CRD schemas
 // (strict: unknown fields rejected), no credentials are written in plain text, and the pins that
 // must agree across files (Flink version, log configuration) do.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { crdFixtureDir } from '../fixtures/crds/location.ts';
 import { loadCrdsFromDir, validatorForKind } from '../sim/crd-validator.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const manifestsDir = path.join(repoRoot, 'manifests');
-const crdDir = path.resolve(repoRoot, '..', 'shared', 'reference', 'crds');
-const haveCrds = existsSync(crdDir);
-if (!haveCrds) console.warn(`manifests.test: skipping CRD validation, ${crdDir} does not exist`);
 
 type Doc = Record<string, unknown>;
 interface Loaded {
@@ -119,8 +117,8 @@ describe('manifest files', () => {
   });
 });
 
-describe.skipIf(!haveCrds)('custom resources against the real CRDs', () => {
-  const crds = haveCrds ? loadCrdsFromDir(crdDir) : [];
+describe('custom resources against the real CRDs', () => {
+  const crds = loadCrdsFromDir(crdFixtureDir());
 
   it('every custom resource in manifests/ is accepted, unknown fields rejected', () => {
     const seen = new Set<string>();

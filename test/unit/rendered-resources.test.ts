@@ -1,22 +1,16 @@
 // What the CLI renders in typed code from the manifests (per-run image, namespace, endpoint,
 // plugin jar, the UI ingress; the Logging's control namespace) still validates against the
 // real CRDs, for the default config and for one that moves every namespace.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../scripts/lib/config.ts';
 import { renderFlinkDeployment, s3PluginJar } from '../../scripts/lib/flink.ts';
 import { inNamespace, loadManifest, loadPatch } from '../../scripts/steps/kit.ts';
+import { crdFixtureDir } from '../fixtures/crds/location.ts';
 import { loadCrdsFromDir, validatorForKind } from '../sim/crd-validator.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const crdDir = path.resolve(repoRoot, '..', 'shared', 'reference', 'crds');
-const haveCrds = existsSync(crdDir);
-if (!haveCrds) console.warn(`rendered-resources.test: skipping, ${crdDir} does not exist`);
 
-describe.skipIf(!haveCrds)('rendered custom resources validate against the CRDs', () => {
-  const crds = haveCrds ? loadCrdsFromDir(crdDir) : [];
+describe('rendered custom resources validate against the CRDs', () => {
+  const crds = loadCrdsFromDir(crdFixtureDir());
   const validate = (o: { apiVersion: string; kind: string }): string[] => {
     const v = validatorForKind(crds, o.apiVersion, o.kind);
     expect(v, `${o.kind} has a CRD`).toBeDefined();

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../sim/api-client.ts';
 import { flinkOperator } from '../sim/charts/flink-operator.ts';
-import { referenceCrdDir } from '../sim/charts/common.ts';
+import { crdFixtureDir } from '../fixtures/crds/location.ts';
 import { startSim, type Sim } from '../sim/harness.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -37,7 +37,7 @@ function docs(text: string): KubeObject[] {
 }
 
 function referenceNames(prefix: string): string[] {
-  const dir = referenceCrdDir();
+  const dir = crdFixtureDir();
   return readdirSync(dir)
     .filter((f) => f.startsWith(prefix))
     .flatMap((f) => docs(readFileSync(join(dir, f), 'utf8')))
@@ -151,7 +151,7 @@ describe('flink-kubernetes-operator chart', () => {
     expect(fromArchive.stdout).toBe(fromDownloads.stdout);
     const shown = docs(fromDownloads.stdout);
     expect(shown.map((c) => c.metadata.name).sort()).toEqual(referenceNames('flink-'));
-    const file = docs(readFileSync(join(referenceCrdDir(), 'flink-flinkdeployments.yaml'), 'utf8'))[0]!;
+    const file = docs(readFileSync(join(crdFixtureDir(), 'flink-flinkdeployments.yaml'), 'utf8'))[0]!;
     expect(shown.find((c) => c.metadata.name === file.metadata.name)).toEqual(file);
   });
 

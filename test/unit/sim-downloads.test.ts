@@ -12,6 +12,7 @@ import { loadConfig } from '../../scripts/lib/config.ts';
 import { connectKube, parseManifests, type Kube, type KubeObject } from '../../scripts/lib/kube.ts';
 import { eckUrls } from '../../scripts/steps/eck.ts';
 import { ingressNginxUrl } from '../../scripts/steps/ui.ts';
+import { crdFixtureFile } from '../fixtures/crds/location.ts';
 import type { KubeObject as SimObject } from '../sim/api-client.ts';
 import { startSim, type Sim } from '../sim/harness.ts';
 
@@ -82,7 +83,7 @@ describe('download server', () => {
       get('/eck/3.5.0/nothing.yaml'),
       get('/eck/9.9.9/crds.yaml'),
     ]);
-    expect(crds.text).toBe(readFileSync(join(ROOT, '..', 'shared', 'reference', 'crds', 'eck-all-crds.yaml'), 'utf8'));
+    expect(crds.text).toBe(readFileSync(crdFixtureFile('eck-all-crds.yaml'), 'utf8'));
     expect(parseManifests(crds.text).every((o) => o.kind === 'CustomResourceDefinition')).toBe(true);
     const kinds = (text: string): string[] => parseManifests(text).map((o) => `${o.kind}/${o.metadata.name}`);
     expect(kinds(operator.text)).toEqual(expect.arrayContaining([

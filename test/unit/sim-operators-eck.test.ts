@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../sim/api-client.ts';
 import { loadCrdsFromDir, validatorForKind } from '../sim/crd-validator.ts';
 import type { Sim } from '../sim/harness.ts';
-import { condition, crdDir, ensureNamespace, haveCrds, installOperator, operatorSim } from './sim-operators-fixture.ts';
+import { condition, crdDir, ensureNamespace, installOperator, operatorSim } from './sim-operators-fixture.ts';
 
 const ES = '/apis/elasticsearch.k8s.elastic.co/v1/namespaces/logging/elasticsearches';
 const KB = '/apis/kibana.k8s.elastic.co/v1/namespaces/logging/kibanas';
@@ -47,9 +47,9 @@ async function trackStatus(sim: Sim, path: string, done: (o: KubeObject) => bool
   }
 }
 
-describe.skipIf(!haveCrds)('simulated ECK operator', () => {
+describe('simulated ECK operator', () => {
   let sim: Sim;
-  const crds = haveCrds ? loadCrdsFromDir(crdDir) : [];
+  const crds = loadCrdsFromDir(crdDir);
 
   beforeAll(async () => {
     sim = await operatorSim(['eck-all-crds.yaml']);

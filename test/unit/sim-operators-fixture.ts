@@ -1,21 +1,18 @@
 // Shared setup of the simulated-operator tests: a two-node simulated kind cluster, the real
-// upstream CRDs (../shared/reference/crds) created through the API, and the operator workloads
+// upstream CRDs (test/fixtures/crds) created through the API, and the operator workloads
 // created the way their charts / manifests would (a Deployment or StatefulSet whose pod turns
 // Ready), which is what switches a simulated operator on.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
+import { crdFixtureDir, crdFixtureFile } from '../fixtures/crds/location.ts';
 import { SimClient, type KubeObject } from '../sim/api-client.ts';
 import { startSim, type Sim, type SimOptions } from '../sim/harness.ts';
 import { DEFAULT_NODE_IMAGE, bootstrap } from '../sim/tools/kind-cluster.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const crdDir = path.resolve(repoRoot, '..', 'shared', 'reference', 'crds');
-export const haveCrds = existsSync(crdDir);
-if (!haveCrds) console.warn(`sim-operators tests: skipping, the reference CRDs (${crdDir}) do not exist`);
+/** The CRD fixtures' folder; throws (saying how to regenerate) when one is missing. */
+export const crdDir: string = crdFixtureDir();
 
-/** A started simulation with nodes and the CRDs of the given reference files. */
+/** A started simulation with nodes and the CRDs of the given fixture files. */
 export async function operatorSim(crdFiles: string[], opts: SimOptions = {}): Promise<Sim> {
   const sim = await startSim({ timing: { backoffMs: 50, backoffMaxMs: 200 }, ...opts });
   const api = new SimClient(sim.url, 'test-kind');
@@ -23,7 +20,7 @@ export async function operatorSim(crdFiles: string[], opts: SimOptions = {}): Pr
   await bootstrap(api, 'c', [{ role: 'control-plane' }, { role: 'worker' }], DEFAULT_NODE_IMAGE, { cpus: 32, memBytes: 64 * 2 ** 30 });
   const names: string[] = [];
   for (const file of crdFiles) {
-    for (const doc of parseAllDocuments(readFileSync(path.join(crdDir, file), 'utf8'))) {
+    for (const doc of parseAllDocuments(readFileSync(crdFixtureFile(file), 'utf8'))) {
       const crd = doc.toJS() as KubeObject | null;
       if (!crd?.metadata?.name) continue;
       await sim.kube.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);

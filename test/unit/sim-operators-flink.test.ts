@@ -12,7 +12,7 @@ import type { KubeObject } from '../sim/api-client.ts';
 import { loadCrdsFromDir, validatorForKind } from '../sim/crd-validator.ts';
 import type { Sim } from '../sim/harness.ts';
 import { flinkWorld, type FlinkJobModel } from '../sim/operators/index.ts';
-import { condition, crdDir, ensureNamespace, haveCrds, installOperator, operatorSim } from './sim-operators-fixture.ts';
+import { condition, crdDir, ensureNamespace, installOperator, operatorSim } from './sim-operators-fixture.ts';
 
 const FD = '/apis/flink.apache.org/v1beta1/namespaces/default/flinkdeployments';
 const SNAP = '/apis/flink.apache.org/v1beta1/namespaces/default/flinkstatesnapshots';
@@ -157,10 +157,10 @@ async function jmLog(sim: Sim, app: string): Promise<string> {
   return res.text();
 }
 
-describe.skipIf(!haveCrds)('simulated Flink operator and job', () => {
+describe('simulated Flink operator and job', () => {
   let sim: Sim;
   let model: (name: string) => FlinkJobModel;
-  const crds = haveCrds ? loadCrdsFromDir(crdDir) : [];
+  const crds = loadCrdsFromDir(crdDir);
   const recorders: Recorder[] = [];
   const record = (app: string): Recorder => {
     const r = new Recorder(sim, app);

@@ -1,10 +1,10 @@
 // What every chart recipe shares: the recipe interface, the `fullname`/labels helpers most
 // charts define in _helpers.tpl, typed value lookups, and the real CRD schemas from
-// ../shared/reference/crds (the same files the project validates its manifests against).
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// test/fixtures/crds (the same files the project validates its manifests against).
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { crdFixtureDir } from '../../fixtures/crds/location.ts';
 import type { KubeObject } from '../api-client.ts';
 import type { Values } from '../tools/helm-values.ts';
 
@@ -93,27 +93,17 @@ export function compact<T extends Record<string, unknown>>(obj: T): T {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
 }
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-
-/** <repo>/../shared/reference/crds, unless SIM_REFERENCE_CRDS names another folder. */
-export function referenceCrdDir(): string {
-  if (process.env.SIM_REFERENCE_CRDS) return process.env.SIM_REFERENCE_CRDS;
-  const repoRoot = resolve(HERE, '..', '..', '..');
-  return resolve(repoRoot, '..', 'shared', 'reference', 'crds');
-}
-
 const crdCache = new Map<string, KubeObject[]>();
 
 /**
- * The CRDs of the reference files whose names start with `prefix` (e.g. `flink-`), parsed
- * once per process. Fails loudly when the folder is missing: a chart without its CRDs would
+ * The CRDs of the fixture files whose names start with `prefix` (e.g. `flink-`), parsed
+ * once per process. Fails loudly when a fixture is missing: a chart without its CRDs would
  * make every later step fail in confusing ways.
  */
 export function referenceCrds(prefix: string): KubeObject[] {
   const cached = crdCache.get(prefix);
   if (cached) return structuredClone(cached);
-  const dir = referenceCrdDir();
-  if (!existsSync(dir)) throw new Error(`reference CRDs not found at ${dir} (set SIM_REFERENCE_CRDS to the folder holding ${prefix}*.yaml)`);
+  const dir = crdFixtureDir();
   const files = readdirYaml(dir).filter((f) => f.startsWith(prefix));
   if (files.length === 0) throw new Error(`no ${prefix}*.yaml CRDs in ${dir}`);
   const out: KubeObject[] = [];
