@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { causeChain, ExitCode, isSandboxError } from './lib/errors.ts';
 import type { GlobalOptions } from './commands/options.ts';
+import { writeJsonDocument } from './commands/json-output.ts';
 
 const list = (value: string, previous: string[] = []): string[] => [
   ...previous,
@@ -91,18 +92,24 @@ function buildProgram(): Command {
   return program;
 }
 
+/** Maps an error to its exit code; prints it on stderr, and with --json as the one document on stdout. */
 function printError(err: unknown, json: boolean): number {
   if (err instanceof CommanderError) {
-    // commander already printed its message
-    return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    // commander already printed its message on stderr
+    const code = err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    if (json && code !== ExitCode.ok) {
+      const message = err.message.replace(/^error: /, '');
+      writeJsonDocument({ error: { message, causes: [message], hint: 'run with --help for usage', exitCode: code } });
+    }
+    return code;
   }
   if (isSandboxError(err)) {
+    const causes = causeChain(err);
     if (json) {
-      process.stdout.write(
-        `${JSON.stringify({ ok: false, ...err.data, error: causeChain(err), hint: err.hint, artifacts: err.artifacts }, null, 2)}\n`,
-      );
+      const error = { message: err.message, causes, hint: err.hint, artifacts: err.artifacts, exitCode: err.exitCode };
+      writeJsonDocument({ error, data: err.data });
     }
-    const [first, ...rest] = causeChain(err);
+    const [first, ...rest] = causes;
     const lines = [`✖ ${first}`, ...rest.map((r) => `  caused by: ${r}`)];
     if (err.hint) lines.push(`  hint: ${err.hint}`);
     if (err.artifacts) lines.push(`  diagnostics: ${err.artifacts}`);
@@ -110,8 +117,10 @@ function printError(err: unknown, json: boolean): number {
     return err.exitCode;
   }
   // A bug: show everything.
+  const causes = causeChain(err);
+  if (json) writeJsonDocument({ error: { message: causes[0] ?? 'unexpected error', causes, hint: 'this is a bug: please report it with the output on stderr', exitCode: ExitCode.failed } });
   process.stderr.write(`✖ unexpected error (please report it):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  for (const cause of causeChain(err).slice(1)) process.stderr.write(`  caused by: ${cause}\n`);
+  for (const cause of causes.slice(1)) process.stderr.write(`  caused by: ${cause}\n`);
   return ExitCode.failed;
 }
 
@@ -130,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     await program.parseAsync(args, { from: 'user' });
+    if (json) writeJsonDocument();
     return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
   } catch (err) {
     return printError(err, json);

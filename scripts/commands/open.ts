@@ -86,6 +86,8 @@ export async function open(ui: string, opts: GlobalOptions): Promise<void> {
       ...(target.note ? [`note: ${target.note}`] : []),
       'port-forward on 127.0.0.1; press Ctrl-C to stop',
     ].join('\n'),
+    // Scripts read the URL while the forward keeps running.
+    { now: true },
   );
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }

@@ -1,5 +1,6 @@
 // Options every command receives (global flags merged with the command's own).
 import { loadConfig, type SandboxConfig } from '../lib/config.ts';
+import { setJsonResult } from './json-output.ts';
 
 export interface GlobalOptions {
   verbose?: boolean;
@@ -28,8 +29,11 @@ export function configFrom(opts: GlobalOptions): Promise<SandboxConfig> {
   });
 }
 
-/** Prints data as JSON (with --json) or as text. */
-export function emit(opts: GlobalOptions, data: unknown, text: () => string): void {
-  if (opts.json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+/**
+ * A command's result: text on stdout, or with --json the command's part of the one JSON
+ * document cli.ts writes when the command ends (`now`: at once, for a command that keeps running).
+ */
+export function emit(opts: GlobalOptions, data: unknown, text: () => string, { now = false }: { now?: boolean } = {}): void {
+  if (opts.json) setJsonResult(data, now);
   else process.stdout.write(`${text()}\n`);
 }
