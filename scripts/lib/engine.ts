@@ -109,12 +109,19 @@ export function selectSteps(steps: readonly Step[], only: string[] | undefined, 
   return kept;
 }
 
-function rendererFor(mode: RenderMode): { renderer: string; fallback: boolean } {
-  if (mode === 'silent') return { renderer: 'silent', fallback: false };
-  if (mode === 'verbose') return { renderer: 'verbose', fallback: false };
+interface RendererChoice {
+  renderer: string;
+  fallback: boolean;
+  /** listr2's default renderer draws each step's output under its title; the line renderers do not. */
+  lines: boolean;
+}
+
+function rendererFor(mode: RenderMode): RendererChoice {
+  if (mode === 'silent') return { renderer: 'silent', fallback: false, lines: true };
+  if (mode === 'verbose') return { renderer: 'verbose', fallback: false, lines: true };
   const interactive = process.stdout.isTTY === true && !process.env.CI;
-  if (mode === 'plain' || !interactive) return { renderer: 'simple', fallback: true };
-  return { renderer: 'default', fallback: false };
+  if (mode === 'plain' || !interactive) return { renderer: 'simple', fallback: true, lines: true };
+  return { renderer: 'default', fallback: false, lines: false };
 }
 
 interface Deferred {
@@ -128,6 +135,13 @@ function deferred(): Deferred {
   return { promise, resolve };
 }
 
+/** What a listr2 task function receives, as far as the engine uses it. */
+interface TaskHandle {
+  title: string;
+  output: string;
+  newListr(tasks: unknown[], options?: unknown): unknown;
+}
+
 /** Runs the pipeline; never throws for step failures (they are in the result). */
 export async function runPipeline(steps: readonly Step[], opts: EngineOptions): Promise<RunResult> {
   checkPipeline(steps);
@@ -136,85 +150,99 @@ export async function runPipeline(steps: readonly Step[], opts: EngineOptions): 
   const gates = new Map(steps.map((s) => [s.id, deferred()] as const));
   const records = new Map<string, StepRecord>();
   const shared = opts.shared ?? new Map<string, unknown>();
-  const { renderer, fallback } = rendererFor(opts.render);
+  const { renderer, fallback, lines } = rendererFor(opts.render);
+  const titleOf = new Map(steps.map((s) => [s.id, s.title] as const));
+  // Line renderers print output without its task's title, so each line names its step.
+  const named = (step: Step, line: string): string => (lines ? `${step.id}: ${line}` : line);
 
+  /** The step itself, shown (with its title) from the moment it starts. */
+  const work = (step: Step, record: StepRecord) => async (_: unknown, task: TaskHandle): Promise<void> => {
+    const gate = gates.get(step.id)!;
+    const t0 = performance.now();
+    record.startedAt = new Date().toISOString();
+    try {
+      const stepStop = new AbortController();
+      const ctx: StepContext = {
+        config: opts.config,
+        runId: opts.runId,
+        signal: AbortSignal.any([opts.signal, stepStop.signal]),
+        shared,
+        services: opts.services,
+        output: (line: string) => {
+          task.output = named(step, line);
+        },
+      };
+      const guardStop = new AbortController();
+      const act = async (): Promise<void> => {
+        const done = !opts.force && step.isDone ? await step.isDone(ctx) : false;
+        if (done) {
+          record.outcome = 'already';
+          task.title = `${step.title} (already in place)`;
+        } else {
+          await step.apply(ctx);
+          record.outcome = 'done';
+        }
+        // The readiness gate runs on re-runs too: it is cheap when things are ready
+        // and catches a component that broke since the last run.
+        if (step.ready) await step.ready(ctx);
+      };
+      try {
+        const guard = opts.guard?.(step, ctx, guardStop.signal);
+        const running = act();
+        if (guard) {
+          // When the guard ends the step, stop its waits too; their rejection is expected.
+          running.catch(() => undefined);
+          await Promise.race([
+            running,
+            guard.catch((err: unknown) => {
+              stepStop.abort(err);
+              throw err;
+            }),
+          ]);
+        } else {
+          await running;
+        }
+      } finally {
+        guardStop.abort();
+        record.ms = Math.round(performance.now() - t0);
+      }
+      gate.resolve(true);
+    } catch (err) {
+      record.outcome = opts.signal.aborted ? 'interrupted' : 'failed';
+      record.error = causeChain(err);
+      record.hint = err instanceof SandboxError ? err.hint : undefined;
+      gate.resolve(false);
+      throw new SandboxError(`${step.title} failed`, { cause: err, hint: record.hint });
+    }
+  };
+
+  // Each step's outer task has no title: listr2 draws no line for a task without one. It
+  // waits for the step's needs and only then adds the step as a titled subtask, so a step
+  // appears when it starts; one that never runs appears only in the run's failure summary,
+  // and a run that fails in its first second is not buried under lines about the others.
   const tasks = steps.map((step) => ({
-    title: step.title,
-    task: async (_: unknown, task: { title: string; output: string; skip(msg?: string): void }): Promise<void> => {
+    task: async (_: unknown, holder: TaskHandle): Promise<unknown> => {
       const needs = [...(step.needs ?? [])];
       const record: StepRecord = { id: step.id, title: step.title, outcome: 'failed', ms: 0, needs };
       records.set(step.id, record);
       const gate = gates.get(step.id)!;
-      try {
-        if (needs.length) {
-          task.output = `waiting for ${needs.join(', ')}`;
-          const results = await Promise.all(needs.map((n) => gates.get(n)!.promise));
-          const failedNeeds = needs.filter((_, i) => !results[i]);
-          if (failedNeeds.length) {
-            record.outcome = 'blocked';
-            task.skip(`not run: needs ${failedNeeds.join(', ')}`);
-            gate.resolve(false);
-            return;
-          }
-        }
-        if (opts.signal.aborted) {
-          record.outcome = 'interrupted';
-          task.skip('interrupted');
+      if (needs.length) {
+        // Only the default renderer shows this, under nothing but this line, and replaces it.
+        if (!lines) holder.output = `${step.title}: waiting for ${needs.map((n) => titleOf.get(n) ?? n).join(', ')}`;
+        const results = await Promise.all(needs.map((n) => gates.get(n)!.promise));
+        if (!lines) holder.output = '';
+        if (results.some((ok) => !ok)) {
+          record.outcome = 'blocked';
           gate.resolve(false);
-          return;
+          return undefined;
         }
-        const t0 = performance.now();
-        record.startedAt = new Date().toISOString();
-        const stepStop = new AbortController();
-        const ctx: StepContext = {
-          config: opts.config,
-          runId: opts.runId,
-          signal: AbortSignal.any([opts.signal, stepStop.signal]),
-          shared,
-          services: opts.services,
-          output: (line: string) => {
-            task.output = line;
-          },
-        };
-        const guardStop = new AbortController();
-        const work = async (): Promise<void> => {
-          const done = !opts.force && step.isDone ? await step.isDone(ctx) : false;
-          if (done) {
-            record.outcome = 'already';
-            task.title = `${step.title} (already in place)`;
-          } else {
-            await step.apply(ctx);
-            record.outcome = 'done';
-          }
-          // The readiness gate runs on re-runs too: it is cheap when things are ready
-          // and catches a component that broke since the last run.
-          if (step.ready) await step.ready(ctx);
-        };
-        try {
-          const guard = opts.guard?.(step, ctx, guardStop.signal);
-          const running = work();
-          if (guard) {
-            // When the guard ends the step, stop its waits too; their rejection is expected.
-            running.catch(() => undefined);
-            await Promise.race([running, guard.catch((err: unknown) => {
-              stepStop.abort(err);
-              throw err;
-            })]);
-          } else {
-            await running;
-          }
-        } finally {
-          guardStop.abort();
-          record.ms = Math.round(performance.now() - t0);
-        }
-        gate.resolve(true);
-      } catch (err) {
-        record.outcome = opts.signal.aborted ? 'interrupted' : 'failed';
-        record.error = causeChain(err);
-        record.hint = err instanceof SandboxError ? err.hint : undefined;
-        gate.resolve(false);
-        throw new SandboxError(`${step.title} failed`, { cause: err, hint: record.hint });
       }
+      if (opts.signal.aborted) {
+        record.outcome = 'interrupted';
+        gate.resolve(false);
+        return undefined;
+      }
+      return holder.newListr([{ title: step.title, task: work(step, record) }], { exitOnError: false });
     },
   }));
 
