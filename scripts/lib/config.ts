@@ -4,6 +4,7 @@
 // are made in typed code from this object, never by editing YAML text.
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import { checkConfig } from './config-schema.ts';
 import { ExitCode, SandboxError } from './errors.ts';
 
 export type Profile = 'full' | 'minimal';
@@ -173,65 +174,22 @@ export interface ConfigFlags {
   jobImage?: string;
 }
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The kind of a config value as a user would name it; lists and mappings differ. */
-function kindOf(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'list';
-  return isPlainObject(v) ? 'mapping' : typeof v;
-}
-
-/** Keys the defaults may leave out, and what they hold (ToolPin's optional fields included). */
-const OPTIONAL_KEYS: ReadonlyArray<readonly [RegExp, string]> = [
-  [/^cluster\.context$/, 'string'],
-  [/^jobImage$/, 'string'],
-  [/^tools\.[a-z]+\.sha256$/, 'mapping'],
-  [/^tools\.[a-z]+\.sha256\.[a-z0-9]+-[a-z0-9]+$/, 'string'],
-  [/^tools\.[a-z]+\.archivePath$/, 'string'],
-];
-
-function optionalKind(where: string): string | undefined {
-  return OPTIONAL_KEYS.find(([re]) => re.test(where))?.[1];
-}
-
-/** Deep-merges `over` into `base`, refusing keys and value types the defaults do not have. */
-export function mergeConfig(base: unknown, over: unknown, path = ''): unknown {
-  if (!isPlainObject(over)) return over;
-  if (!isPlainObject(base)) return over;
+/**
+ * Deep-merges `over` into `base` (mappings key by key, anything else replaced as a whole).
+ * The overrides are checked against the schema first, so every key here is a known one.
+ */
+export function mergeConfig(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(over) || !isPlainObject(base)) return over;
   const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const where = path ? `${path}.${key}` : key;
-    // Own keys only: `constructor` or `__proto__` must not pass as known keys.
-    const current = Object.hasOwn(base, key) ? base[key] : undefined;
-    const want = current !== undefined ? kindOf(current) : optionalKind(where);
-    if (want === undefined) {
-      throw new SandboxError(`unknown config key "${where}"`, {
-        exitCode: ExitCode.usage,
-        // Only a tool's own checksum map can start out empty.
-        hint: Object.keys(base).length ? `known keys here: ${Object.keys(base).join(', ')}` : 'keys here are <os>-<arch>, e.g. linux-amd64',
-      });
-    }
-    // An empty YAML value (null) is refused too: it would replace a whole section with nothing.
-    if (kindOf(value) !== want) {
-      throw new SandboxError(`config key "${where}" must be a ${want}`, {
-        exitCode: ExitCode.usage,
-        hint: `got ${JSON.stringify(value as Json)}`,
-      });
-    }
-    // An optional mapping is merged over an empty one so that its entries are checked too.
-    out[key] = mergeConfig(current ?? (want === 'mapping' ? {} : undefined), value, where);
-  }
+  for (const [key, value] of Object.entries(over)) out[key] = mergeConfig(Object.hasOwn(base, key) ? base[key] : undefined, value);
   return out;
 }
 
-const PROFILES: readonly Profile[] = ['full', 'minimal'];
-const PROVIDERS: readonly string[] = ['kind', 'k3s'];
-export const EXTRAS: readonly string[] = ['ui'];
+export { EXTRAS } from './config-schema.ts';
 
 /** Reads the config file (if any), applies flags, validates the result. */
 export async function loadConfig(flags: ConfigFlags = {}): Promise<SandboxConfig> {
@@ -257,6 +215,7 @@ export async function loadConfig(flags: ConfigFlags = {}): Promise<SandboxConfig
       if (!isPlainObject(user)) {
         throw new SandboxError(`config file ${flags.config} must hold a mapping`, { exitCode: ExitCode.usage });
       }
+      checkConfig(user, { overrides: true });
       merged = mergeConfig(defaults, user);
     }
   }
@@ -269,33 +228,25 @@ export async function loadConfig(flags: ConfigFlags = {}): Promise<SandboxConfig
     cfg.cluster.context = flags.context;
   }
   if (flags.jobImage !== undefined) cfg.jobImage = flags.jobImage;
-  validate(cfg);
+  // Flags land in the same schema as the file.
+  checkConfig(cfg);
+  crossChecks(cfg);
   return cfg;
 }
 
-function validate(cfg: SandboxConfig): void {
-  const bad = (msg: string, hint: string): never => {
-    throw new SandboxError(msg, { exitCode: ExitCode.usage, hint });
-  };
-  if (!PROFILES.includes(cfg.profile)) bad(`unknown profile "${cfg.profile}"`, `use one of: ${PROFILES.join(', ')}`);
-  for (const extra of cfg.with) {
-    if (!EXTRAS.includes(extra)) bad(`unknown extra "${extra}"`, `use one of: ${EXTRAS.join(', ')}`);
-  }
+/** What one key's schema cannot say: rules between keys. */
+function crossChecks(cfg: SandboxConfig): void {
   if (cfg.cluster.provider === 'existing' && !cfg.cluster.context) {
-    bad('cluster provider "existing" needs a kube context', 'pass --context <kube-context> (see `kubectl config get-contexts`)');
-  }
-  if (cfg.cluster.provider !== 'existing' && !PROVIDERS.includes(cfg.cluster.provider)) {
-    bad(`unknown cluster provider "${cfg.cluster.provider}"`, `use one of: ${PROVIDERS.join(', ')}, or --context <kube-context>`);
-  }
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(cfg.cluster.name)) {
-    bad(`invalid cluster name "${cfg.cluster.name}"`, 'use lower-case letters, digits and dashes');
-  }
-  for (const key of ['ingressHttpPort', 'ingressHttpsPort'] as const) {
-    const port = cfg.cluster[key];
-    if (!Number.isInteger(port) || port < 1 || port > 65535) bad(`cluster.${key} must be a port number`, `got ${port}`);
+    throw new SandboxError('cluster provider "existing" needs a kube context', {
+      exitCode: ExitCode.usage,
+      hint: 'pass --context <kube-context> (see `kubectl config get-contexts`)',
+    });
   }
   if (cfg.cluster.ingressHttpPort === cfg.cluster.ingressHttpsPort) {
-    bad('cluster.ingressHttpPort and cluster.ingressHttpsPort must differ', 'pick two free host ports, e.g. 8080 and 8443');
+    throw new SandboxError('cluster.ingressHttpPort and cluster.ingressHttpsPort must differ', {
+      exitCode: ExitCode.usage,
+      hint: `got both = ${cfg.cluster.ingressHttpPort}; allowed: two different free host ports, e.g. 8080 and 8443`,
+    });
   }
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaults, kubeContext, loadConfig, mergeConfig, type ConfigFlags, type SandboxConfig } from '../../scripts/lib/config.ts';
+import { checkConfig } from '../../scripts/lib/config-schema.ts';
 import { ExitCode, SandboxError } from '../../scripts/lib/errors.ts';
 
 let dir: string;
@@ -73,7 +74,7 @@ describe('loadConfig: the config file', () => {
         'tools:',
         '  helm:',
         '    sha256:',
-        '      linux-amd64: abc123',
+        `      linux-amd64: ${'abc123'.padEnd(64, '0')}`,
         'timeouts:',
         '  elasticsearchSeconds: 900',
       ].join('\n'),
@@ -84,7 +85,7 @@ describe('loadConfig: the config file', () => {
     expect(cfg.components.flink.version).toBe('1.20.3');
     expect(cfg.components.eck).toEqual(defaults.components.eck);
     // The pinned checksums are an open map: one entry is replaced, the others stay.
-    expect(cfg.tools.helm.sha256).toEqual({ ...defaults.tools.helm.sha256, 'linux-amd64': 'abc123' });
+    expect(cfg.tools.helm.sha256).toEqual({ ...defaults.tools.helm.sha256, 'linux-amd64': 'abc123'.padEnd(64, '0') });
     expect(cfg.tools.helm.version).toBe(defaults.tools.helm.version);
     expect(cfg.timeouts).toEqual({ ...defaults.timeouts, elasticsearchSeconds: 900 });
     expect(kubeContext(cfg)).toBe('kind-my-sandbox');
@@ -107,25 +108,30 @@ describe('loadConfig: the config file', () => {
     const nested = await refusalOfFile('cluster:\n  nmae: x\n');
     expect(nested.message).toBe('unknown config key "cluster.nmae"');
     expect(nested.exitCode).toBe(64);
-    expect(nested.hint).toBe(`known keys here: ${Object.keys(defaults.cluster).join(', ')}`);
+    expect(nested.hint).toBe('got cluster.nmae: "x"; allowed here: the keys provider, name, context, nodeImage, k3sImage, ingressHttpPort, ingressHttpsPort');
 
     const deep = await refusalOfFile('components:\n  eck:\n    versoin: 3.0.0\n');
     expect(deep.message).toBe('unknown config key "components.eck.versoin"');
   });
 
   it('accepts the optional fields of a tool pin, and checks what they hold', async () => {
-    const path = await configFile('tools:\n  kind:\n    sha256:\n      linux-amd64: f00d\n    archivePath: kind\n');
+    const sum = 'f00d'.repeat(16);
+    const path = await configFile(`tools:\n  kind:\n    sha256:\n      linux-amd64: ${sum}\n    archivePath: kind\n`);
     const cfg = await loadConfig({ config: path });
-    expect(cfg.tools.kind.sha256).toEqual({ ...defaults.tools.kind.sha256, 'linux-amd64': 'f00d' });
+    expect(cfg.tools.kind.sha256).toEqual({ ...defaults.tools.kind.sha256, 'linux-amd64': sum });
     expect(cfg.tools.kind.archivePath).toBe('kind');
 
     const badEntry = await refusalOfFile('tools:\n  kind:\n    sha256:\n      linux_amd64: f00d\n');
     expect(badEntry.message).toBe('unknown config key "tools.kind.sha256.linux_amd64"');
     expect(badEntry.hint).toMatch(/linux-amd64/);
     const badValue = await refusalOfFile('tools:\n  kubectl:\n    sha256:\n      linux-amd64: 12\n');
-    expect(badValue.message).toBe('config key "tools.kubectl.sha256.linux-amd64" must be a string');
+    expect(badValue.message).toBe('invalid value for config key "tools.kubectl.sha256.linux-amd64"');
+    expect(badValue.hint).toBe('got tools.kubectl.sha256.linux-amd64: 12; allowed: a sha256 of 64 hex digits');
+    const shortSum = await refusalOfFile('tools:\n  kind:\n    sha256:\n      linux-amd64: f00d\n');
+    expect(shortSum.hint).toBe('got tools.kind.sha256.linux-amd64: "f00d"; allowed: a sha256 of 64 hex digits');
     const badImage = await refusalOfFile('jobImage: 5\n');
-    expect(badImage.message).toBe('config key "jobImage" must be a string');
+    expect(badImage.message).toBe('invalid value for config key "jobImage"');
+    expect(badImage.hint).toBe('got jobImage: 5; allowed: an image reference');
     expect(badImage.exitCode).toBe(ExitCode.usage);
   });
 
@@ -137,36 +143,38 @@ describe('loadConfig: the config file', () => {
     }
   });
 
-  it('refuses values of the wrong type, naming the expected type and showing the value', async () => {
+  it('refuses values of the wrong type, naming the key, the value given and what is allowed', async () => {
     const port = await refusalOfFile('cluster:\n  ingressHttpPort: "8080"\n');
-    expect(port.message).toBe('config key "cluster.ingressHttpPort" must be a number');
+    expect(port.message).toBe('invalid value for config key "cluster.ingressHttpPort"');
     expect(port.exitCode).toBe(ExitCode.usage);
-    expect(port.hint).toBe('got "8080"');
+    expect(port.hint).toBe('got cluster.ingressHttpPort: "8080"; allowed: a whole number from 1 to 65535');
 
     const list = await refusalOfFile('with: ui\n');
-    expect(list.message).toBe('config key "with" must be a list');
+    expect(list.message).toBe('invalid value for config key "with"');
+    expect(list.hint).toBe('got with: "ui"; allowed: a list of extras, each one of: ui');
     expect(list.exitCode).toBe(ExitCode.usage);
 
     const section = await refusalOfFile('timeouts: 30\n');
-    expect(section.message).toBe('config key "timeouts" must be a mapping');
-    expect(section.hint).toBe('got 30');
+    expect(section.message).toBe('invalid value for config key "timeouts"');
+    expect(section.hint).toBe('got timeouts: 30; allowed: a mapping with the keys stepSeconds, elasticsearchSeconds, imagePullSeconds');
   });
 
   it('tells lists and mappings apart', async () => {
     const mapForList = await refusalOfFile('with:\n  ui: true\n');
-    expect(mapForList.message).toBe('config key "with" must be a list');
+    expect(mapForList.hint).toBe('got with: {"ui":true}; allowed: a list of extras, each one of: ui');
     expect(mapForList.exitCode).toBe(ExitCode.usage);
 
     const listForMap = await refusalOfFile('cluster:\n  - kind\n');
-    expect(listForMap.message).toBe('config key "cluster" must be a mapping');
+    expect(listForMap.message).toBe('invalid value for config key "cluster"');
+    expect(listForMap.hint).toMatch(/^got cluster: \["kind"\]; allowed: a mapping with the keys provider, name, /);
     expect(listForMap.exitCode).toBe(ExitCode.usage);
   });
 
   it('refuses an empty value for a key that has a default', async () => {
     const err = await refusalOfFile('cluster:\n');
-    expect(err.message).toBe('config key "cluster" must be a mapping');
+    expect(err.message).toBe('invalid value for config key "cluster"');
     expect(err.exitCode).toBe(ExitCode.usage);
-    expect(err.hint).toBe('got null');
+    expect(err.hint).toMatch(/^got cluster: null; allowed: a mapping with the keys /);
   });
 
   it('refuses a file that is not a mapping, or not YAML', async () => {
@@ -219,40 +227,41 @@ describe('loadConfig: flags', () => {
 
   it('refuses an unknown profile, extra or provider, listing the valid ones', async () => {
     const profile = await refusal({ profile: 'huge' });
-    expect(profile.message).toBe('unknown profile "huge"');
+    expect(profile.message).toBe('invalid value for config key "profile"');
     expect(profile.exitCode).toBe(ExitCode.usage);
-    expect(profile.hint).toBe('use one of: full, minimal');
+    expect(profile.hint).toBe('got profile: "huge"; allowed: one of: full, minimal');
 
     const extra = await refusal({ with: ['ui', 'grafana'] });
-    expect(extra.message).toBe('unknown extra "grafana"');
     expect(extra.exitCode).toBe(ExitCode.usage);
-    expect(extra.hint).toBe('use one of: ui');
+    expect(extra.hint).toBe('got with: ["ui","grafana"]; allowed: a list of extras, each one of: ui');
 
     const provider = await refusal({ cluster: 'minikube' });
-    expect(provider.message).toBe('unknown cluster provider "minikube"');
-    expect(provider.hint).toMatch(/--context/);
+    expect(provider.message).toBe('invalid value for config key "cluster.provider"');
+    expect(provider.hint).toMatch(/^got cluster.provider: "minikube"; allowed: one of: kind, k3s, existing .*--context/);
 
     // The same checks apply to values from the file.
-    expect((await refusalOfFile('profile: tiny\n')).message).toBe('unknown profile "tiny"');
+    expect((await refusalOfFile('profile: tiny\n')).hint).toBe('got profile: "tiny"; allowed: one of: full, minimal');
   });
 
   it('refuses ports out of range, fractional or equal, and invalid cluster names', async () => {
     for (const port of [0, 65536, 80.5, -1]) {
       const err = await refusalOfFile(`cluster:\n  ingressHttpPort: ${port}\n`);
-      expect(err.message).toBe('cluster.ingressHttpPort must be a port number');
+      expect(err.message).toBe('invalid value for config key "cluster.ingressHttpPort"');
       expect(err.exitCode).toBe(ExitCode.usage);
-      expect(err.hint).toBe(`got ${port}`);
+      expect(err.hint).toBe(`got cluster.ingressHttpPort: ${port}; allowed: a whole number from 1 to 65535`);
     }
     const https = await refusalOfFile('cluster:\n  ingressHttpsPort: 70000\n');
-    expect(https.message).toBe('cluster.ingressHttpsPort must be a port number');
+    expect(https.hint).toBe('got cluster.ingressHttpsPort: 70000; allowed: a whole number from 1 to 65535');
 
     const same = await refusalOfFile('cluster:\n  ingressHttpPort: 8080\n  ingressHttpsPort: 8080\n');
     expect(same.message).toMatch(/must differ/);
     expect(same.hint).toMatch(/8080 and 8443/);
+    expect(same.hint).toMatch(/^got both = 8080; allowed: /);
 
     for (const name of ['Flink', 'flink_sandbox', '-x', 'x-', '']) {
       const err = await refusalOfFile(`cluster:\n  name: "${name}"\n`);
-      expect(err.message).toBe(`invalid cluster name "${name}"`);
+      expect(err.message).toBe('invalid value for config key "cluster.name"');
+      expect(err.hint).toMatch(new RegExp(`^got cluster.name: "${name}"; allowed: a cluster name: lower-case letters, digits and dashes`));
       expect(err.exitCode).toBe(ExitCode.usage);
     }
   });
@@ -270,9 +279,54 @@ describe('mergeConfig', () => {
     expect(mergeConfig({ repos: ['a', 'b'] }, { repos: ['c'] })).toEqual({ repos: ['c'] });
   });
 
+});
+
+describe('the config schema', () => {
+  it('accepts the defaults as a whole, and any subset of them as overrides', () => {
+    expect(() => checkConfig(defaults)).not.toThrow();
+    expect(() => checkConfig({ timeouts: { stepSeconds: 1 } }, { overrides: true })).not.toThrow();
+    // A whole config must have every key the defaults have.
+    const { timeouts: _, ...partial } = structuredClone(defaults);
+    expect(() => checkConfig(partial)).toThrow('config key "timeouts" is missing');
+  });
+
   it('names the full dotted path of a bad key', () => {
-    expect(() => mergeConfig(defaults, { namespaces: { jobs: 'x' } })).toThrow('unknown config key "namespaces.jobs"');
-    expect(() => mergeConfig(defaults, { timeouts: { stepSeconds: '5m' } })).toThrow('config key "timeouts.stepSeconds" must be a number');
+    expect(() => checkConfig({ namespaces: { jobs: 'x' } }, { overrides: true })).toThrow('unknown config key "namespaces.jobs"');
+    expect(() => checkConfig({ timeouts: { stepSeconds: '5m' } }, { overrides: true })).toThrow('invalid value for config key "timeouts.stepSeconds"');
+    expect(() => checkConfig({ components: { flinkOperator: { repos: ['https://ok.example/', 'ftp://x'] } } }, { overrides: true })).toThrow(
+      'invalid value for config key "components.flinkOperator.repos[1]"',
+    );
+  });
+
+  // Each: the file, then the key and the value the hint must show.
+  const outOfRange: Array<[string, string, string]> = [
+    ['timeouts:\n  stepSeconds: -5\n', 'timeouts.stepSeconds', '-5'],
+    ['timeouts:\n  elasticsearchSeconds: 0\n', 'timeouts.elasticsearchSeconds', '0'],
+    ['timeouts:\n  imagePullSeconds: "2m"\n', 'timeouts.imagePullSeconds', '"2m"'],
+    ['namespaces:\n  job: ""\n', 'namespaces.job', '""'],
+    ['namespaces:\n  logging: Logging\n', 'namespaces.logging', '"Logging"'],
+    ['cluster:\n  name: ""\n', 'cluster.name', '""'],
+    ['cluster:\n  nodeImage: ""\n', 'cluster.nodeImage', '""'],
+    ['components:\n  flinkOperator:\n    repos: []\n', 'components.flinkOperator.repos', '[]'],
+    ['components:\n  eck:\n    baseUrl: download.elastic.co\n', 'components.eck.baseUrl', '"download.elastic.co"'],
+    ['components:\n  flink:\n    version: ""\n', 'components.flink.version', '""'],
+    ['tools:\n  helm:\n    version: 4\n', 'tools.helm.version', '4'],
+    ['tools:\n  kind:\n    url: ""\n', 'tools.kind.url', '""'],
+    ['jobImage: ""\n', 'jobImage', '""'],
+  ];
+  for (const [file, key, value] of outOfRange) {
+    it(`refuses ${key}: ${value}, and the hint names the key, the value and what is allowed`, async () => {
+      const err = await refusalOfFile(file);
+      expect(err.exitCode).toBe(ExitCode.usage);
+      expect(err.message).toBe(`invalid value for config key "${key}"`);
+      expect(err.hint).toMatch(new RegExp(`^got ${key.replace(/\./g, '\\.')}: ${value.replace(/[[\]"]/g, '\\$&')}; allowed: \\S`));
+    });
+  }
+
+  it('still checks what one key cannot say: an existing provider needs a context', async () => {
+    const err = await refusalOfFile('cluster:\n  provider: existing\n');
+    expect(err.message).toBe('cluster provider "existing" needs a kube context');
+    expect(err.exitCode).toBe(ExitCode.usage);
   });
 });
 
