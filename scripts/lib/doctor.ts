@@ -9,7 +9,8 @@ import type { SandboxConfig } from './config.ts';
 import { isSandboxError } from './errors.ts';
 import { stateDir } from './paths.ts';
 import { probe as shProbe } from './sh.ts';
-import { createToolbox, type DockerInfo, type ToolName, type Toolbox } from './tools.ts';
+import { probeDownload } from './download.ts';
+import { createToolbox, fillTemplate, platformKey, type DockerInfo, type ToolName, type Toolbox } from './tools.ts';
 
 export interface Check {
   id: string;
@@ -29,6 +30,10 @@ export interface DoctorOptions {
   readProcFile?: (path: string) => Promise<string>;
   /** Defaults to process.platform; injectable for tests. */
   platform?: NodeJS.Platform;
+  /** For the download servers' reachability probe; injectable for tests. */
+  fetchImpl?: typeof fetch;
+  /** How long a download server may take to answer the probe (default 3 s). */
+  downloadProbeMs?: number;
 }
 
 const GiB = 1024 ** 3;
@@ -55,7 +60,7 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function toolCheck(cfg: SandboxConfig, toolbox: Toolbox, name: ToolName): Promise<Check> {
+async function toolCheck(cfg: SandboxConfig, toolbox: Toolbox, name: ToolName, opts: DoctorOptions): Promise<Check> {
   const id = `tool.${name}`;
   const title = name === 'docker' ? 'Docker CLI' : name;
   try {
@@ -67,11 +72,26 @@ async function toolCheck(cfg: SandboxConfig, toolbox: Toolbox, name: ToolName): 
     if (name === 'kind' && cfg.cluster.provider !== 'kind') {
       return { id, title, status: 'ok', detail: `not installed (not needed with cluster provider ${cfg.cluster.provider})` };
     }
+    const installYourself = `install ${name} ${pin.version} yourself and put it on PATH`;
+    const { os, arch } = platformKey();
+    if (!os || !arch) {
+      return { id, title, status: 'fail', detail: `not on PATH, and there is no ${name} download for ${process.platform}/${process.arch}`, fix: installYourself };
+    }
+    // "Will be downloaded" is only true when the download server answers from here.
+    const url = fillTemplate(pin.url, pin, os, arch);
+    const host = new URL(url).host;
+    const probe = await probeDownload(url, { fetchImpl: opts.fetchImpl, timeoutMs: opts.downloadProbeMs });
+    if (!probe.reachable) {
+      return { id, title, status: 'fail', detail: `not on PATH, and ${pin.version} cannot be downloaded: ${probe.reason}`, fix: `${installYourself}, or run where ${host} is reachable` };
+    }
+    if (probe.status >= 400 && probe.status !== 405) {
+      return { id, title, status: 'fail', detail: `not on PATH, and ${host} answers HTTP ${probe.status} for ${url}`, fix: `${installYourself}, or set tools.${name}.url in your config file to a working download` };
+    }
     return {
       id,
       title,
       status: 'warn',
-      detail: `not on PATH; ${pin.version} will be downloaded on first up`,
+      detail: `not on PATH; ${pin.version} will be downloaded from ${host} on first up`,
       fix: `nothing to do, or install ${name} yourself and put it on PATH`,
     };
   }
@@ -243,7 +263,7 @@ export async function runDoctorChecks(cfg: SandboxConfig, opts: DoctorOptions = 
   const platform = opts.platform ?? process.platform;
   const read = opts.readProcFile ?? ((path: string) => readFile(path, 'utf8'));
 
-  const tools = Promise.all((['docker', 'kind', 'kubectl', 'helm'] as const).map((name) => toolCheck(cfg, toolbox, name)));
+  const tools = Promise.all((['docker', 'kind', 'kubectl', 'helm'] as const).map((name) => toolCheck(cfg, toolbox, name, opts)));
   const docker = toolbox.dockerInfo().then(
     (info) => ({ info, error: undefined }),
     (error: unknown) => ({ info: undefined, error }),

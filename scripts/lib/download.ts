@@ -84,6 +84,25 @@ function describeNetworkError(err: unknown, url: string): { text: string; retrya
   }
 }
 
+export type ReachProbe = { reachable: true; status: number } | { reachable: false; reason: string };
+
+/**
+ * Whether the server a download would come from answers at all: one HEAD request without
+ * following redirects, given a few seconds. Doctor's way of telling "will be downloaded" from
+ * "cannot be downloaded from here" (offline, behind a proxy Node does not use) in seconds.
+ */
+export async function probeDownload(url: string, opts: { timeoutMs?: number; fetchImpl?: typeof fetch } = {}): Promise<ReachProbe> {
+  const timeoutMs = opts.timeoutMs ?? 3000;
+  try {
+    const res = await (opts.fetchImpl ?? fetch)(url, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    return { reachable: true, status: res.status };
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    return { reachable: false, reason: timedOut ? `${safeHost(url)} did not answer within ${timeoutMs / 1000}s` : describeNetworkError(err, url).text };
+  }
+}
+
 function safeHost(url: string): string {
   try {
     return new URL(url).host;

@@ -298,6 +298,32 @@ async function tag(ctx: ToolContext, argv: string[]): Promise<void> {
   await patchFaults(ctx.url, 'docker', { dockerImages: { [normalizeImage(dst)]: hit.image } });
 }
 
+/**
+ * `docker ps`: the only containers are the node containers of the simulated kind clusters,
+ * named and labelled as kind does (`io.x-k8s.kind.cluster=<name>`); filters other than that
+ * label (e.g. publish=) match none of them.
+ */
+async function ps(ctx: ToolContext, argv: string[]): Promise<void> {
+  await daemon(ctx);
+  const p = parseArgs(argv, { boolean: ['q', 'quiet', 'a', 'all', 'no-trunc'], aliases: { quiet: 'q', f: 'filter' } });
+  const filters = flags(p, 'filter');
+  const label = /^label=io\.x-k8s\.kind\.cluster(?:=(.*))?$/;
+  const only = filters.map((f) => label.exec(f)).filter((m) => m !== null);
+  const names: string[] = [];
+  if (filters.length === only.length) {
+    const list = await ctx.api.request<Array<{ name: string }> | { items?: Array<{ name: string }> }>('GET', '/_sim/clusters');
+    const clusters = (Array.isArray(list) ? list : (list.items ?? [])).map((c) => c.name).filter((c) => only.every((m) => m[1] === undefined || m[1] === c));
+    const nodes = clusters.length ? await ctx.api.list('/api/v1/nodes') : { items: [] };
+    for (const node of nodes.items) {
+      const name = node.metadata.name ?? '';
+      if (clusters.some((c) => name.startsWith(`${c}-`))) names.push(name);
+    }
+  }
+  const format = flag(p, 'format');
+  if (!format && !bool(p, 'q')) ctx.out('CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n');
+  for (const name of names) ctx.out(format ? `${renderGoTemplate(format, { Names: name, Labels: '' })}\n` : `${name}\n`);
+}
+
 async function main(ctx: ToolContext): Promise<void> {
   const [cmd, ...rest] = ctx.argv;
   switch (cmd) {
@@ -329,9 +355,7 @@ async function main(ctx: ToolContext): Promise<void> {
     case 'tag':
       return tag(ctx, rest);
     case 'ps':
-      await daemon(ctx);
-      if (!rest.some((a) => a === '-q' || a === '--quiet' || a.startsWith('--format'))) ctx.out('CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n');
-      return;
+      return ps(ctx, rest);
     default:
       break;
   }

@@ -1,13 +1,15 @@
 // `sandbox doctor`'s checks against fake docker executables, real sockets and injected
 // /proc files: each problem is reported with numbers and a one-line fix, fast.
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaults, type SandboxConfig } from '../../scripts/lib/config.ts';
 import { INOTIFY_FIX, inotifyCheck, runDoctorChecks, type Check } from '../../scripts/lib/doctor.ts';
+import { platformKey } from '../../scripts/lib/tools.ts';
+import { startHttp } from '../helpers/http.ts';
 
 const GiB = 1024 ** 3;
 const DAEMON_DOWN = 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
@@ -95,14 +97,66 @@ describe('runDoctorChecks', () => {
     }
   });
 
-  it('reports missing kind/kubectl/helm as warnings: they are downloaded on first up', async () => {
+  it('reports missing kind/kubectl/helm as warnings when their download server answers: they are downloaded on first up', async () => {
     await healthyDocker(16 * GiB, 8);
-    const checks = await runDoctorChecks(await config(), { env: { ...env, PATH: binDir }, platform: 'linux', readProcFile: goodInotify });
-    expect(check(checks, 'tool.docker')).toMatchObject({ status: 'ok', detail: `27.3.1 (path: ${join(binDir, 'docker')})` });
-    for (const [name, version] of [['kind', 'v0.32.0'], ['kubectl', 'v1.36.1'], ['helm', 'v4.3.0']]) {
-      expect(check(checks, `tool.${name}`)).toMatchObject({ status: 'warn', detail: `not on PATH; ${version} will be downloaded on first up` });
+    const requests: string[] = [];
+    const server = await startHttp((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      res.end();
+    });
+    try {
+      const cfg = await config((c) => {
+        for (const name of ['kind', 'kubectl', 'helm'] as const) c.tools[name].url = `${server.base}/${name}/{version}/{os}-{arch}`;
+      });
+      const checks = await runDoctorChecks(cfg, { env: { ...env, PATH: binDir }, platform: 'linux', readProcFile: goodInotify });
+      expect(check(checks, 'tool.docker')).toMatchObject({ status: 'ok', detail: `27.3.1 (path: ${join(binDir, 'docker')})` });
+      for (const [name, version] of [['kind', 'v0.32.0'], ['kubectl', 'v1.36.1'], ['helm', 'v4.3.0']]) {
+        expect(check(checks, `tool.${name}`)).toMatchObject({ status: 'warn', detail: `not on PATH; ${version} will be downloaded from 127.0.0.1:${server.port} on first up` });
+      }
+      expect(checks.filter((c) => c.status === 'fail')).toEqual([]);
+      // One HEAD each: a probe, not a download.
+      expect(requests.sort()).toEqual(['HEAD /helm/v4.3.0/linux-amd64', 'HEAD /kind/v0.32.0/linux-amd64', 'HEAD /kubectl/v1.36.1/linux-amd64'].map((r) => r.replace('linux-amd64', `${platformKey().os}-${platformKey().arch}`)).sort());
+    } finally {
+      await server.close();
     }
-    expect(checks.filter((c) => c.status === 'fail')).toEqual([]);
+  });
+
+  it('fails a missing tool whose download server cannot be reached or refuses it, in seconds, with the way out', async () => {
+    await healthyDocker(16 * GiB, 8);
+    const gone = await startHttp((_, res) => {
+      res.statusCode = 404;
+      res.end();
+    });
+    // A port that was just free: nothing listens there.
+    const [closed] = await freePorts();
+    // Not through listen(): config() closes the servers listen() made, to free their ports.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as AddressInfo).port;
+    try {
+      const cfg = await config((c) => {
+        c.tools.kind.url = `http://127.0.0.1:${closed}/kind-{os}-{arch}`;
+        c.tools.kubectl.url = `${gone.base}/kubectl`;
+        // Accepts connections and never answers: the probe's own deadline ends it.
+        c.tools.helm.url = `http://127.0.0.1:${silentPort}/helm.tar.gz`;
+      });
+      const started = performance.now();
+      const checks = await runDoctorChecks(cfg, { env: { ...env, PATH: binDir }, platform: 'linux', readProcFile: goodInotify, downloadProbeMs: 500 });
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(check(checks, 'tool.kind')).toMatchObject({
+        status: 'fail',
+        detail: `not on PATH, and v0.32.0 cannot be downloaded: connection refused by 127.0.0.1:${closed} (the server is down or unreachable)`,
+        fix: `install kind v0.32.0 yourself and put it on PATH, or run where 127.0.0.1:${closed} is reachable`,
+      });
+      expect(check(checks, 'tool.kubectl')).toMatchObject({ status: 'fail', detail: `not on PATH, and 127.0.0.1:${gone.port} answers HTTP 404 for ${gone.base}/kubectl` });
+      expect(check(checks, 'tool.kubectl').fix).toContain('tools.kubectl.url');
+      expect(check(checks, 'tool.helm')).toMatchObject({ status: 'fail', detail: `not on PATH, and v4.3.0 cannot be downloaded: 127.0.0.1:${silentPort} did not answer within 0.5s` });
+    } finally {
+      await gone.close();
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('fails when Docker has too little memory for the profile, with both numbers', async () => {
