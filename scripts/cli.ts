@@ -1,7 +1,7 @@
 // The command registry, and the ONE place that maps errors to exit codes.
 // Commands are loaded lazily so that `sandbox --help` starts fast.
 import { Command, CommanderError, Option } from 'commander';
-import { causeChain, ExitCode, isSandboxError } from './lib/errors.ts';
+import { causeChain, describeError, ExitCode, isSandboxError } from './lib/errors.ts';
 import type { GlobalOptions } from './commands/options.ts';
 import { writeJsonDocument } from './commands/json-output.ts';
 
@@ -109,11 +109,7 @@ function printError(err: unknown, json: boolean): number {
       const error = { message: err.message, causes, hint: err.hint, artifacts: err.artifacts, exitCode: err.exitCode };
       writeJsonDocument({ error, data: err.data });
     }
-    const [first, ...rest] = causes;
-    const lines = [`✖ ${first}`, ...rest.map((r) => `  caused by: ${r}`)];
-    if (err.hint) lines.push(`  hint: ${err.hint}`);
-    if (err.artifacts) lines.push(`  diagnostics: ${err.artifacts}`);
-    process.stderr.write(`${lines.join('\n')}\n`);
+    process.stderr.write(`${describeError(err)}\n`);
     return err.exitCode;
   }
   // A bug: show everything.

@@ -1,18 +1,47 @@
 // `sandbox` with no command in a terminal: an interactive menu over the commands.
 // Never shown without a TTY (cli.ts prints the help instead), so CI never hangs on it.
-import { isSandboxError } from '../lib/errors.ts';
-import { resetInterrupt } from '../lib/services.ts';
-import type { GlobalOptions } from './options.ts';
+import { EXTRAS, type Profile } from '../lib/config.ts';
+import { describeError, ExitCode, isSandboxError, SandboxError } from '../lib/errors.ts';
+import { createServices, resetInterrupt } from '../lib/services.ts';
+import { INSTALL_CONFIGMAP } from '../steps/kit.ts';
+import { configFrom, type GlobalOptions } from './options.ts';
 
 type Action = 'up' | 'status' | 'open' | 'doctor' | 'down' | 'scenario' | 'quit';
 
+/** How long the menu waits for the cluster to say what was installed last before it offers the defaults. */
+const LAST_INSTALL_TIMEOUT_MS = 5_000;
+
+/** inquirer ends a prompt with ExitPromptError on Ctrl-C (SIGINT) and when its input closes (Ctrl-D). */
+function promptClosed(err: unknown): 'interrupt' | 'closed' | undefined {
+  if (!(err instanceof Error) || err.name !== 'ExitPromptError') return undefined;
+  return /SIGINT/.test(err.message) ? 'interrupt' : 'closed';
+}
+
+/** The profile and extras `up` recorded in the cluster last time, or the configured ones. */
+async function lastInstall(opts: GlobalOptions): Promise<{ profile: Profile; with: string[] }> {
+  const cfg = await configFrom(opts);
+  const fallback = { profile: cfg.profile, with: cfg.with };
+  const recorded = (async (): Promise<{ profile: Profile; with: string[] }> => {
+    const kube = await createServices(cfg).kube();
+    const cm = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: INSTALL_CONFIGMAP, namespace: cfg.namespaces.job });
+    const data = cm?.data as Record<string, string> | undefined;
+    if (!data?.profile) return fallback;
+    return { profile: data.profile === 'minimal' ? 'minimal' : 'full', with: String(data.with ?? '').split(',').filter(Boolean) };
+  })();
+  const timeout = new Promise<typeof fallback>((resolve) => setTimeout(() => resolve(fallback), LAST_INSTALL_TIMEOUT_MS).unref());
+  return Promise.race([recorded.catch(() => fallback), timeout]);
+}
+
 export async function menu(opts: GlobalOptions): Promise<void> {
-  const { select, confirm } = await import('@inquirer/prompts');
+  const { select, confirm, checkbox } = await import('@inquirer/prompts');
+  let last: Action = 'up';
   for (;;) {
     let action: Action;
     try {
       action = await select<Action>({
         message: 'flink-sandbox: what next?',
+        // The cursor stays on what was done last, so repeating it is one key.
+        default: last,
         choices: [
           { name: 'Stand up the sandbox (up)', value: 'up' },
           { name: 'Show status', value: 'status' },
@@ -23,14 +52,33 @@ export async function menu(opts: GlobalOptions): Promise<void> {
           { name: 'Quit', value: 'quit' },
         ],
       });
-    } catch {
-      return; // Ctrl-C or Ctrl-D at the prompt
+    } catch (err) {
+      const closed = promptClosed(err);
+      if (closed === 'interrupt') throw new SandboxError('interrupted', { exitCode: ExitCode.interrupted });
+      if (closed === 'closed') return;
+      throw err;
     }
     if (action === 'quit') return;
+    last = action;
     resetInterrupt();
     process.exitCode = undefined;
     try {
-      if (action === 'up') await (await import('./up.ts')).up(opts);
+      if (action === 'up') {
+        const before = await lastInstall(opts);
+        const profile = await select<Profile>({
+          message: 'Which profile?',
+          default: before.profile,
+          choices: [
+            { name: 'full: everything of the blog (about 8 GiB of Docker memory)', value: 'full' },
+            { name: 'minimal: cluster, MinIO, cert-manager, operator, job image (about 5 GiB)', value: 'minimal' },
+          ],
+        });
+        const extras = await checkbox<string>({
+          message: 'Extras?',
+          choices: EXTRAS.map((e) => ({ name: e === 'ui' ? 'ui: ingress-nginx and Heimdall' : e, value: e, checked: before.with.includes(e) })),
+        });
+        await (await import('./up.ts')).up({ ...opts, profile, with: extras });
+      }
       if (action === 'status') await (await import('./status.ts')).status(opts);
       if (action === 'doctor') await (await import('./doctor.ts')).doctor(opts);
       if (action === 'open') {
@@ -45,8 +93,10 @@ export async function menu(opts: GlobalOptions): Promise<void> {
         await (await import('./down.ts')).down(opts);
       }
     } catch (err) {
+      // Ctrl-C in a sub-prompt only leaves that action.
+      if (promptClosed(err)) continue;
       if (!isSandboxError(err)) throw err;
-      process.stderr.write(`✖ ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}\n`);
+      process.stderr.write(`${describeError(err)}\n`);
     }
   }
 }

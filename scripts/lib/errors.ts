@@ -61,3 +61,12 @@ export function causeChain(err: unknown): string[] {
   }
   return out;
 }
+
+/** How a user error reads on a terminal: the message, each cause, the hint, where evidence went. */
+export function describeError(err: SandboxError): string {
+  const [first, ...rest] = causeChain(err);
+  const lines = [`✖ ${first}`, ...rest.map((r) => `  caused by: ${r}`)];
+  if (err.hint) lines.push(`  hint: ${err.hint}`);
+  if (err.artifacts) lines.push(`  diagnostics: ${err.artifacts}`);
+  return lines.join('\n');
+}

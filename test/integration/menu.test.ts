@@ -2,8 +2,11 @@
 // without one (CI must not hang).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INSTALL_CONFIGMAP } from '../../scripts/steps/kit.ts';
 import { REPO_ROOT, runCli } from '../helpers/cli.ts';
+import { startSim, type Sim } from '../sim/harness.ts';
 
 const UP = '\x1b[A';
 const DOWN = '\x1b[B';
@@ -35,21 +38,76 @@ function inTerminal(steps: Array<{ after: string; keys: string }>, env: Record<s
   });
 }
 
-it('shows the menu in a terminal; choosing status reports the missing cluster and the menu goes on; Quit exits 0', async () => {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm', KUBECONFIG: '/nonexistent/kubeconfig', SANDBOX_STATE_DIR: '/tmp/sandbox-menu-test' };
-  // Down to "Show status", enter; once it has answered, up (wraps) to "Quit", enter.
+const CTRL_C = '\x03';
+const noCluster = { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm', KUBECONFIG: '/nonexistent/kubeconfig', SANDBOX_STATE_DIR: '/tmp/sandbox-menu-test' };
+
+it('shows the menu in a terminal; an error keeps its causes and hint, the cursor stays on the action, Quit exits 0', async () => {
+  // Down to "Show status", enter; once it has answered, enter again (the cursor is still on
+  // it); then up twice (to "Stand up", then wrapping) to "Quit", enter.
   const { code, screen } = await inTerminal(
     [
       { after: 'what next?', keys: DOWN + ENTER },
-      { after: 'no sandbox cluster reachable', keys: UP + ENTER },
+      { after: 'no sandbox cluster reachable', keys: ENTER },
+      { after: 'no sandbox cluster reachable', keys: UP + UP + ENTER },
     ],
-    env,
+    noCluster,
   );
   expect(screen).toContain('flink-sandbox: what next?');
   expect(screen).toContain('Run a scenario (arrives with the scenarios)');
-  expect(screen).toMatch(/no sandbox cluster reachable/);
+  expect(screen.match(/✖ no sandbox cluster reachable \(context kind-flink-sandbox\)/g)).toHaveLength(2);
+  expect(screen).toContain('caused by: no kubeconfig found (looked at /nonexistent/kubeconfig)');
+  expect(screen).toContain('hint: run `sandbox up` first, or pass --context <kube-context>');
   expect(code).toBe(0);
 }, 30_000);
+
+it('Ctrl-C at the menu exits 130, as an interrupted command does', async () => {
+  const { code } = await inTerminal([{ after: 'what next?', keys: CTRL_C }], noCluster);
+  expect(code).toBe(130);
+}, 30_000);
+
+describe('Stand up the sandbox from the menu', () => {
+  let sim: Sim;
+  beforeAll(async () => {
+    sim = await startSim();
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  it('asks for the profile and extras, offering what was installed last, and runs up with the answers', async () => {
+    // A cluster whose install record says: profile minimal, with ui.
+    expect((await sim.tool('kind', ['create', 'cluster', '--name', 'flink-sandbox'])).code).toBe(0);
+    await sim.kube.create('/api/v1/namespaces/default/configmaps', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: INSTALL_CONFIGMAP, namespace: 'default' },
+      data: { profile: 'minimal', with: 'ui', releases: '' },
+    });
+    // The run then ends at once in the preflight: what it planned is in its run record.
+    await sim.patchFaults({ docker: { down: true } });
+    const env: Record<string, string | undefined> = { ...sim.env, TERM: 'xterm' };
+    delete env.CI;
+    const { code, screen } = await inTerminal(
+      [
+        { after: 'what next?', keys: ENTER },
+        { after: 'Which profile?', keys: ENTER },
+        { after: 'Extras?', keys: ENTER },
+        { after: 'Docker is not reachable', keys: UP + ENTER },
+      ],
+      env,
+    );
+    expect(screen).toMatch(/❯ minimal: cluster, MinIO/);
+    expect(screen).toContain('hint: start Docker');
+    expect(code).toBe(0);
+    const runs = join(env.SANDBOX_STATE_DIR!, 'runs');
+    const files = readdirSync(runs);
+    expect(files).toHaveLength(1);
+    const record = JSON.parse(readFileSync(join(runs, files[0]!), 'utf8')) as { steps: Array<{ id: string }> };
+    const ids = record.steps.map((s) => s.id);
+    expect(ids).toEqual(expect.arrayContaining(['preflight', 'cluster', 'minio', 'ingress-nginx', 'heimdall']));
+    expect(ids).not.toContain('eck-operator');
+  }, 60_000);
+});
 
 it('never prompts without a terminal: prints the help and exits 64', async () => {
   const res = await runCli([], { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
