@@ -113,7 +113,10 @@ export async function up(opts: GlobalOptions): Promise<void> {
   const clusterUp = result.steps.some((s) => s.id === 'cluster' && (s.outcome === 'done' || s.outcome === 'already'));
   if (clusterUp) await recordInstall(cfg, await services.kube(), shared).catch(() => undefined);
   if (result.ok) {
-    emit(opts, { ...result }, () => `\n✔ sandbox is up (${(result.ms / 1000).toFixed(1)} s). Next: \`sandbox status\`, \`sandbox open kibana\`.`);
+    // A K3s sandbox keeps running in the foreground: its document cannot wait for the end.
+    emit(opts, { ...result }, () => `\n✔ sandbox is up (${(result.ms / 1000).toFixed(1)} s). Next: \`sandbox status\`, \`sandbox open kibana\`.`, {
+      now: cfg.cluster.provider === 'k3s',
+    });
     if (cfg.cluster.provider === 'k3s') {
       const { holdK3s } = await import('../lib/k3s.ts');
       await holdK3s(shared, signal, (line) => process.stderr.write(`${line}\n`));
