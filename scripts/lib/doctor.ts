@@ -72,6 +72,10 @@ async function toolCheck(cfg: SandboxConfig, toolbox: Toolbox, name: ToolName, o
     if (name === 'kind' && cfg.cluster.provider !== 'kind') {
       return { id, title, status: 'ok', detail: `not installed (not needed with cluster provider ${cfg.cluster.provider})` };
     }
+    if (name === 'kubectl') {
+      // The sandbox itself talks to the API server; kubectl is only for looking around by hand.
+      return { id, title, status: 'warn', detail: 'not on PATH; the sandbox does not need it, but the hints and the blog use it', fix: `install kubectl (${pin.version} matches the cluster) to look around yourself` };
+    }
     const installYourself = `install ${name} ${pin.version} yourself and put it on PATH`;
     const { os, arch } = platformKey();
     if (!os || !arch) {

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../helpers/cli.ts';
-import { startHttp, type LocalHttp } from '../helpers/http.ts';
 import { startSim, type Sim } from '../sim/harness.ts';
 
 interface JsonError {
@@ -103,20 +102,17 @@ describe('--json when the command fails', () => {
 
 describe('--json when the command succeeds', () => {
   let sim: Sim;
-  let downloads: LocalHttp;
   let doctorConfig: string;
   beforeAll(async () => {
     sim = await startSim();
-    // Doctor passes on any machine: free host ports, and a download server for a missing kubectl.
-    downloads = await startHttp((_, res) => res.end());
+    // Doctor passes on any machine: free host ports (kind and helm are the simulation's).
     doctorConfig = join(sim.dir, 'doctor.yaml');
     writeFileSync(
       doctorConfig,
-      `cluster:\n  ingressHttpPort: ${await freePort()}\n  ingressHttpsPort: ${await freePort()}\ntools:\n  kubectl:\n    url: ${downloads.base}/kubectl\n`,
+      `cluster:\n  ingressHttpPort: ${await freePort()}\n  ingressHttpsPort: ${await freePort()}\n`,
     );
   });
   afterAll(async () => {
-    await downloads?.close();
     await sim?.close();
   });
 

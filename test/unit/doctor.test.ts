@@ -97,7 +97,7 @@ describe('runDoctorChecks', () => {
     }
   });
 
-  it('reports missing kind/kubectl/helm as warnings when their download server answers: they are downloaded on first up', async () => {
+  it('reports missing kind/helm as warnings when their download server answers (they are downloaded on first up), and kubectl as not needed', async () => {
     await healthyDocker(16 * GiB, 8);
     const requests: string[] = [];
     const server = await startHttp((req, res) => {
@@ -110,12 +110,15 @@ describe('runDoctorChecks', () => {
       });
       const checks = await runDoctorChecks(cfg, { env: { ...env, PATH: binDir }, platform: 'linux', readProcFile: goodInotify });
       expect(check(checks, 'tool.docker')).toMatchObject({ status: 'ok', detail: `27.3.1 (path: ${join(binDir, 'docker')})` });
-      for (const [name, version] of [['kind', 'v0.32.0'], ['kubectl', 'v1.36.1'], ['helm', 'v4.3.0']]) {
+      for (const [name, version] of [['kind', 'v0.32.0'], ['helm', 'v4.3.0']]) {
         expect(check(checks, `tool.${name}`)).toMatchObject({ status: 'warn', detail: `not on PATH; ${version} will be downloaded from 127.0.0.1:${server.port} on first up` });
       }
+      // The sandbox never runs kubectl: nothing to download, only a note.
+      expect(check(checks, 'tool.kubectl')).toMatchObject({ status: 'warn', detail: 'not on PATH; the sandbox does not need it, but the hints and the blog use it' });
       expect(checks.filter((c) => c.status === 'fail')).toEqual([]);
       // One HEAD each: a probe, not a download.
-      expect(requests.sort()).toEqual(['HEAD /helm/v4.3.0/linux-amd64', 'HEAD /kind/v0.32.0/linux-amd64', 'HEAD /kubectl/v1.36.1/linux-amd64'].map((r) => r.replace('linux-amd64', `${platformKey().os}-${platformKey().arch}`)).sort());
+      const { os, arch } = platformKey();
+      expect(requests.sort()).toEqual([`HEAD /helm/v4.3.0/${os}-${arch}`, `HEAD /kind/v0.32.0/${os}-${arch}`]);
     } finally {
       await server.close();
     }
@@ -137,7 +140,6 @@ describe('runDoctorChecks', () => {
     try {
       const cfg = await config((c) => {
         c.tools.kind.url = `http://127.0.0.1:${closed}/kind-{os}-{arch}`;
-        c.tools.kubectl.url = `${gone.base}/kubectl`;
         // Accepts connections and never answers: the probe's own deadline ends it.
         c.tools.helm.url = `http://127.0.0.1:${silentPort}/helm.tar.gz`;
       });
@@ -149,9 +151,16 @@ describe('runDoctorChecks', () => {
         detail: `not on PATH, and v0.32.0 cannot be downloaded: connection refused by 127.0.0.1:${closed} (the server is down or unreachable)`,
         fix: `install kind v0.32.0 yourself and put it on PATH, or run where 127.0.0.1:${closed} is reachable`,
       });
-      expect(check(checks, 'tool.kubectl')).toMatchObject({ status: 'fail', detail: `not on PATH, and 127.0.0.1:${gone.port} answers HTTP 404 for ${gone.base}/kubectl` });
-      expect(check(checks, 'tool.kubectl').fix).toContain('tools.kubectl.url');
       expect(check(checks, 'tool.helm')).toMatchObject({ status: 'fail', detail: `not on PATH, and v4.3.0 cannot be downloaded: 127.0.0.1:${silentPort} did not answer within 0.5s` });
+
+      // A server that answers, but not with the file.
+      const moved = await config((c) => {
+        c.tools.helm.url = `${gone.base}/helm.tar.gz`;
+        c.tools.kind.url = `${gone.base}/kind`;
+      });
+      const again = await runDoctorChecks(moved, { env: { ...env, PATH: binDir }, platform: 'linux', readProcFile: goodInotify });
+      expect(check(again, 'tool.helm')).toMatchObject({ status: 'fail', detail: `not on PATH, and 127.0.0.1:${gone.port} answers HTTP 404 for ${gone.base}/helm.tar.gz` });
+      expect(check(again, 'tool.helm').fix).toContain('tools.helm.url');
     } finally {
       await gone.close();
       for (const socket of held) socket.destroy();
