@@ -77,12 +77,15 @@ export interface Kube {
     onEvent: (type: WatchEventType, obj: KubeObject) => void,
     signal?: AbortSignal,
   ): Promise<{ close(): void }>;
-  /** Streams a container's log lines, following restarts (next attempt) until aborted or the pod is gone. */
+  /**
+   * Streams a container's log lines, following restarts (next attempt) until aborted or the pod
+   * is gone. `time` is the kubelet's RFC 3339 timestamp of the line ('' if it sent none).
+   */
   followLogs(
     namespace: string,
     pod: string,
     container: string,
-    onLine: (line: string, attempt: number) => void,
+    onLine: (line: string, attempt: number, time: string) => void,
     opts?: FollowLogsOptions,
   ): Promise<void>;
   logs(namespace: string, pod: string, container: string, opts?: { previous?: boolean; tailLines?: number }): Promise<string>;

@@ -43,6 +43,8 @@ export interface SimFaults {
   api500?: { count: number; pathRegex?: string; methods?: string[] };
   /** Client watch streams are cut after this many events and/or this long. */
   watchDrop?: { afterEvents?: number; afterMs?: number };
+  /** Pod log follow streams break (the connection drops) after `afterLines` lines, at most `count` times in all. */
+  logDrop?: { afterLines: number; count?: number };
   /** Extra latency per client request, in ms. */
   latencyMs?: number;
   /** Admission webhooks (by name regex) refuse client calls, `count` times or until cleared. */

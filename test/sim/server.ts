@@ -110,7 +110,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   const state = new SimState();
   const api = new Api(store, () => state.faults);
   api.setSweeper(lifecycleSweeper(api));
-  const logs = new LogStore();
+  const logs = new LogStore(() => state.faults);
   const portForward = new PortForwardHub();
   store.subscribe((ev) => logs.onStoreEvent(ev));
   store.subscribe((ev) => portForward.onStoreEvent(ev));

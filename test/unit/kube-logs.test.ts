@@ -1,5 +1,6 @@
 // Pod logs against the fake API server: one-shot, previous, and following across restarts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Position, splitStamp } from '../../scripts/lib/kube-logs.ts';
 import { Wait } from '../../scripts/lib/wait.ts';
 import { namespace, pod, podStatus, running, simKube, type SimKube } from './kube-fixture.ts';
 
@@ -121,5 +122,47 @@ describe('Wait.forLog', () => {
     await podStatus(s.kube, NS, 'quiet', running('main'));
     await write('quiet', 0, ['one', 'two']);
     await expect(Wait.forLog(s.kube, NS, 'quiet', 'main', /three/, { timeoutMs: 300 })).rejects.toThrow(/; last seen: "two" \(line 2\)$/);
+  });
+});
+
+describe('followLogs resumes by timestamp', () => {
+  it('hands on each line once, with its kubelet timestamp, when the stream drops among lines that share one timestamp', async () => {
+    await s.kube.apply([pod(NS, 'drop')]);
+    await podStatus(s.kube, NS, 'drop', running('main'));
+    // One write: all ten lines carry the same timestamp, so only a count per timestamp tells them apart.
+    const batch = Array.from({ length: 10 }, (_, i) => `seq=${i + 1}`);
+    await write('drop', 0, batch);
+    await s.sim('PUT', '/_sim/faults', { logDrop: { afterLines: 3, count: 2 } });
+    const got: Array<{ line: string; time: string }> = [];
+    const ac = new AbortController();
+    const done = s.kube.followLogs(NS, 'drop', 'main', (line, _attempt, time) => got.push({ line, time }), { signal: ac.signal });
+    await until(() => got.length >= 10);
+    await write('drop', 0, ['seq=11']);
+    await until(() => got.length >= 11);
+    ac.abort();
+    await done;
+    await s.sim('PUT', '/_sim/faults', {});
+    // The fault fired: two follow streams broke, and each was resumed from a sinceTime.
+    expect(((await s.sim('GET', '/_sim/state')) as { logStreamsDropped: number }).logStreamsDropped).toBe(2);
+    expect(got.map((g) => g.line)).toEqual([...batch, 'seq=11']);
+    expect(got[0]!.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d+Z$/);
+    expect(new Set(got.slice(0, 10).map((g) => g.time)).size).toBe(1);
+  });
+});
+
+describe('Position', () => {
+  it('orders trimmed and full nanosecond stamps by time, not by text, and counts lines sharing a stamp', () => {
+    const p = new Position();
+    expect(p.take('2026-12-03T10:00:00.5Z')).toBe(true);
+    expect(p.take('2026-12-03T10:00:00.5Z')).toBe(true);
+    expect(p.sinceTime()).toBe('2026-12-03T10:00:00Z');
+    p.rewind();
+    expect(p.take('2026-12-03T10:00:00.1Z')).toBe(false);
+    expect(p.take('2026-12-03T10:00:00.500000000Z')).toBe(false);
+    expect(p.take('2026-12-03T10:00:00.5Z')).toBe(false);
+    expect(p.take('2026-12-03T10:00:00.5Z')).toBe(true); // a third line at that stamp is new
+    expect(p.take('2026-12-03T10:00:00.50000001Z')).toBe(true);
+    expect(splitStamp('2026-12-03T10:00:00.123Z SEQ seq=1')).toEqual({ time: '2026-12-03T10:00:00.123Z', text: 'SEQ seq=1' });
+    expect(splitStamp('no stamp here')).toEqual({ time: '', text: 'no stamp here' });
   });
 });

@@ -204,6 +204,7 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, d: Con
       clusters: [...state.clusters.values()],
       objects,
       watches: d.watches.size,
+      logStreamsDropped: d.logs.dropped,
       faults: state.faults,
       auditEntries: state.audit.length,
       calls: state.calls.length,

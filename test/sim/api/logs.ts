@@ -42,6 +42,27 @@ function containerStatus(pod: Obj, name: string): Obj | undefined {
 
 export class LogStore {
   private readonly attempts = new Map<string, Attempt>();
+  /** Follow streams broken so far by the `logDrop` knob. */
+  private drops = 0;
+
+  private readonly faults: () => Obj;
+
+  constructor(faults: () => Obj = () => ({})) {
+    this.faults = faults;
+  }
+
+  /** How many follow streams the `logDrop` knob has broken. */
+  get dropped(): number {
+    return this.drops;
+  }
+
+  /** Lines after which this follow stream breaks (the `logDrop` knob), if it is to break. */
+  private dropAfter(): number | undefined {
+    const f = this.faults().logDrop;
+    if (!isObj(f) || typeof f.afterLines !== 'number') return undefined;
+    if (typeof f.count === 'number' && this.drops >= f.count) return undefined;
+    return f.afterLines;
+  }
 
   private entry(ns: string, pod: string, container: string, attempt: number, create: boolean): Attempt | undefined {
     const k = key(ns, pod, container, attempt);
@@ -166,6 +187,8 @@ export class LogStore {
     res.flushHeaders();
     res.socket?.setNoDelay(true);
     let sent = 0;
+    let lineCount = 0;
+    const dropAfter = follow ? this.dropAfter() : undefined;
     let done = false;
     const follower: Follower = {
       onLine: (l) => emit(format(l)),
@@ -179,6 +202,14 @@ export class LogStore {
     };
     const emit = (text: string): void => {
       if (done) return;
+      if (dropAfter !== undefined && lineCount++ >= dropAfter) {
+        // A dropped connection, not a clean end: the client sees the body break.
+        done = true;
+        this.drops++;
+        attempt.followers.delete(follower);
+        res.destroy();
+        return;
+      }
       let chunk = Buffer.from(text);
       if (limitBytes !== undefined && sent + chunk.length >= limitBytes) {
         chunk = chunk.subarray(0, limitBytes - sent);
