@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { causeChain, describeError, ExitCode, isSandboxError } from './lib/errors.ts';
 import type { GlobalOptions } from './commands/options.ts';
+import pkg from '../package.json' with { type: 'json' };
 import { writeJsonDocument } from './commands/json-output.ts';
 
 const list = (value: string, previous: string[] = []): string[] => [
@@ -24,6 +25,7 @@ function buildProgram(): Command {
     .option('--json', 'print machine-readable JSON on stdout (where output is data)')
     .option('--context <kube-context>', 'use this existing cluster instead of creating a kind cluster')
     .option('--config <file>', 'YAML/JSON overrides of the typed defaults (versions, ports, names, profile)')
+    .version(pkg.version, '-V, --version', 'print the version of flink-sandbox')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 

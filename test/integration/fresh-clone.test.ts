@@ -2,7 +2,7 @@
 // local cache, which the project's own install filled) must leave a working `npx sandbox`, with
 // no separate build step. The clone is of the committed HEAD, as a new user would get it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,9 @@ describe('a fresh clone', () => {
     const help = run('npx', ['--no-install', 'sandbox', '--help'], clone, 60_000);
     expect(help.code, help.out).toBe(0);
     expect(help.out).toContain('Usage: sandbox');
+    const version = run('npx', ['--no-install', 'sandbox', '--version'], clone, 60_000);
+    expect(version.code, version.out).toBe(0);
+    expect(version.out.trim()).toBe((JSON.parse(readFileSync(join(clone, 'package.json'), 'utf8')) as { version: string }).version);
 
     const plan = run('npx', ['--no-install', 'sandbox', 'up', '--dry-run'], clone, 60_000);
     expect(plan.code, plan.out).toBe(0);
