@@ -1,0 +1,84 @@
+// The recorder against the fake API server: it follows every pod of one job as pods come and go,
+// keeps record lines with their time and source, checkpoints and restores from the JobManager,
+// and ignores other jobs' pods.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FLINK_CONTAINER } from '../../scripts/lib/flink.ts';
+import { parseJobManagerLine, startRecorder, type RecordedEntry } from '../../scenarios/recorder.ts';
+import { namespace, pod, podStatus, running, simKube, type SimKube } from './kube-fixture.ts';
+
+const NS = 'rec';
+let s: SimKube;
+beforeAll(async () => {
+  s = await simKube();
+  await s.kube.apply([namespace(NS)]);
+});
+afterAll(() => s?.close());
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const write = (podName: string, attempt: number, lines: string[], terminated = false) =>
+  s.sim('POST', '/_sim/logs', { namespace: NS, pod: podName, container: FLINK_CONTAINER, attempt, lines, terminated });
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}
+
+async function startPod(name: string, labels: Record<string, string>): Promise<void> {
+  await s.kube.apply([pod(NS, name, [FLINK_CONTAINER], labels)]);
+  await podStatus(s.kube, NS, name, running(FLINK_CONTAINER));
+}
+
+describe('recorder', () => {
+  it('records the job across a killed TaskManager and its replacement, with checkpoints and restores, and nothing of other jobs', async () => {
+    const entries: RecordedEntry[] = [];
+    const tm = { app: 'hello', component: 'taskmanager' };
+    await startPod('hello-jm', { app: 'hello', component: 'jobmanager' });
+    await startPod('hello-taskmanager-1-1', tm);
+    await startPod('other-taskmanager-1-1', { app: 'other', component: 'taskmanager' });
+    await write('other-taskmanager-1-1', 0, ['SEQ seq=99 subtask=0 attempt=0']);
+    await write('hello-taskmanager-1-1', 0, ['SEQ seq=1 subtask=0 attempt=0', 'unrelated Flink line', 'SEQ seq=2 subtask=1 attempt=0']);
+
+    const rec = await startRecorder({ kube: s.kube, namespace: NS, deployment: 'hello', sink: (e) => entries.push(e) });
+    await until(() => entries.length === 2);
+    await write('hello-jm', 0, [
+      JSON.stringify({ '@timestamp': '2026-12-03T10:00:00.000Z', message: 'Completed checkpoint 7 for job 0a1b2c (1100 bytes, checkpointDuration=12 ms, finalizationTime=0 ms).' }),
+    ]);
+    await until(() => entries.some((e) => e.kind === 'checkpoint'));
+
+    // The TaskManager is killed: its pod goes, with its log; a replacement comes up.
+    await write('hello-taskmanager-1-1', 0, ['SEQ seq=3 subtask=0 attempt=0'], true);
+    await until(() => entries.length === 4);
+    await s.kube.delete({ apiVersion: 'v1', kind: 'Pod', name: 'hello-taskmanager-1-1', namespace: NS });
+    await startPod('hello-taskmanager-2-1', tm);
+    await write('hello-jm', 0, ['Restoring job 0a1b2c from Checkpoint 7 @ 1764756000000 for 0a1b2c located at s3://flink-data/checkpoints/0a1b2c/chk-7.']);
+    await write('hello-taskmanager-2-1', 0, ['SEQ seq=3 subtask=1 attempt=1', 'SEQ seq=4 subtask=0 attempt=1', 'SEQ seq=5 subtask=BAD attempt=1']);
+    await until(() => entries.length === 8);
+    await rec.stop();
+
+    expect(rec.pods).toEqual(['hello-jm', 'hello-taskmanager-1-1', 'hello-taskmanager-2-1']);
+    const summary = entries.map((e) =>
+      e.kind === 'record' ? `${e.source} ${e.seq}/${e.subtask}/${e.attempt}` : e.kind === 'checkpoint' ? `checkpoint ${e.id}` : e.kind === 'restore' ? `restore ${e.from} ${e.id} ${e.path}` : `malformed ${e.source}`,
+    );
+    expect(summary).toEqual([
+      'hello-taskmanager-1-1#0 1/0/0',
+      'hello-taskmanager-1-1#0 2/1/0',
+      'checkpoint 7',
+      'hello-taskmanager-1-1#0 3/0/0',
+      'restore checkpoint 7 s3://flink-data/checkpoints/0a1b2c/chk-7',
+      'hello-taskmanager-2-1#0 3/1/1',
+      'hello-taskmanager-2-1#0 4/0/1',
+      'malformed hello-taskmanager-2-1#0',
+    ]);
+    // Times are the kubelet's, one per line.
+    for (const e of entries) expect(e.t).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d+Z$/);
+  });
+
+  it("reads Flink 1.20's restore line for a savepoint", () => {
+    const line = 'Restoring job abc123 from Savepoint 12 @ 1764756000000 for abc123 located at s3://flink-data/savepoints/savepoint-abc123-0f0f0f0f0f0f.';
+    expect(parseJobManagerLine(line, 't', 'jm#0')).toEqual({ t: 't', kind: 'restore', from: 'savepoint', id: 12, path: 's3://flink-data/savepoints/savepoint-abc123-0f0f0f0f0f0f', job: 'abc123', source: 'jm#0' });
+    expect(parseJobManagerLine('Triggering checkpoint 3 (type=CheckpointType{name=Checkpoint})', 't', 'jm#0')).toBeUndefined();
+  });
+});
