@@ -36,12 +36,21 @@ public final class HelloJob {
 
     static final double DEFAULT_RATE = 5.0;
 
+    static final String JOB_NAME = "hello-job";
+
     private HelloJob() {}
 
     public static void main(String[] args) throws Exception {
-        double rate = parseRate(args);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        addPipeline(env, parseRate(args));
+        env.execute(JOB_NAME);
+    }
 
+    /**
+     * Adds the job's whole pipeline to {@code env}. main() runs it as it is; HelloJobRestoreTest
+     * runs the same pipeline on a MiniCluster, with a higher rate, to check restores.
+     */
+    static void addPipeline(StreamExecutionEnvironment env, double rate) {
         // index starts at 0; the sequence users see starts at 1.
         DataGeneratorSource<Long> source =
                 new DataGeneratorSource<>(
@@ -63,8 +72,6 @@ public final class HelloJob {
                 .sinkTo(new DiscardingSink<>())
                 .uid("discard")
                 .name("discard");
-
-        env.execute("hello-job");
     }
 
     static double parseRate(String[] args) {
