@@ -7,9 +7,9 @@
 //    Checkpoint|Savepoint <id> ... located at <path>." lines.
 // Scenarios add their own entries (faults, suspends, savepoints) through the same sink, so one
 // time-ordered history file holds what happened and what was seen.
-import type { Kube, KubeObject } from '../scripts/lib/kube.ts';
-import { FLINK_CONTAINER } from '../scripts/lib/flink.ts';
-import { parseSequenceLine } from '../scripts/lib/sequence-line.ts';
+import type { Kube, KubeObject } from '../scripts/lib/kube/kube.ts';
+import { FLINK_CONTAINER } from '../scripts/lib/flink/deployment.ts';
+import { parseSequenceLine } from '../scripts/lib/flink/sequence-line.ts';
 
 /** What the recorder writes; scenarios write the other kinds of history entries. */
 export type RecordedEntry =

@@ -8,7 +8,7 @@ const MARK = { ok: '✔', warn: '!', fail: '✖' } as const;
 
 export async function doctor(opts: GlobalOptions): Promise<void> {
   const cfg = await configFrom(opts);
-  const { runDoctorChecks } = await import('../lib/doctor.ts');
+  const { runDoctorChecks } = await import('./doctor-checks.ts');
   const needMiB = requiredMemoryMiB(pipeline(cfg), cfg);
   const checks = await runDoctorChecks(cfg, { profileMemoryBytes: needMiB * 1024 ** 2 });
   const failed = checks.filter((c) => c.status === 'fail');

@@ -1,7 +1,7 @@
 // `sandbox down`: deletes only what the sandbox made. Idempotent: a second run is a no-op.
 import { SandboxError } from '../lib/errors.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
-import type { Toolbox } from '../lib/tools.ts';
+import type { Toolbox } from '../lib/exec/tools.ts';
 import { configFrom, emit, type GlobalOptions } from './options.ts';
 
 /** The label kind puts on every node container, valued with the cluster's name. */

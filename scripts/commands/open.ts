@@ -1,7 +1,7 @@
 // `sandbox open <ui>`: a port-forward on 127.0.0.1 and a random free port, the URL,
 // and how to log in. Runs until Ctrl-C.
 import { ExitCode, SandboxError } from '../lib/errors.ts';
-import type { Kube } from '../lib/kube.ts';
+import type { Kube } from '../lib/kube/kube.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
 import { ES_NAME } from '../steps/eck.ts';
 import { MINIO_SECRET } from '../steps/minio.ts';

@@ -3,7 +3,7 @@ import { kubeContext } from '../lib/config.ts';
 import { SandboxError } from '../lib/errors.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
 import { pipeline } from '../steps/index.ts';
-import type { ComponentStatus, StepContext } from '../steps/step.ts';
+import type { ComponentStatus, StepContext } from '../pipeline/step.ts';
 import { configFrom, emit, type GlobalOptions } from './options.ts';
 import { INSTALL_CONFIGMAP } from '../steps/kit.ts';
 

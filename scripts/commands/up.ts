@@ -2,14 +2,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kubeContext, type SandboxConfig } from '../lib/config.ts';
-import { planWaves, runFailure, runPipeline, selectSteps, type RunResult } from '../lib/engine.ts';
+import { planWaves, runFailure, runPipeline, selectSteps, type RunResult } from '../pipeline/engine.ts';
 import { ExitCode, SandboxError } from '../lib/errors.ts';
 import { newRunId, stateDir } from '../lib/paths.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
 import { pipeline } from '../steps/index.ts';
 import { INSTALL_CONFIGMAP, INSTALLED_RELEASES } from '../steps/kit.ts';
-import type { PlanAction, Step, StepContext } from '../steps/step.ts';
-import type { Kube } from '../lib/kube.ts';
+import type { PlanAction, Step, StepContext } from '../pipeline/step.ts';
+import type { Kube } from '../lib/kube/kube.ts';
 import { configFrom, emit, type GlobalOptions } from './options.ts';
 
 /** Quotes an argument for a POSIX shell unless it is plainly safe (globs like `a[0]` are not, in zsh). */
@@ -118,14 +118,14 @@ export async function up(opts: GlobalOptions): Promise<void> {
       now: cfg.cluster.provider === 'k3s',
     });
     if (cfg.cluster.provider === 'k3s') {
-      const { holdK3s } = await import('../lib/k3s.ts');
+      const { holdK3s } = await import('../steps/k3s.ts');
       await holdK3s(shared, signal, (line) => process.stderr.write(`${line}\n`));
     }
     return;
   }
   const err = runFailure(result);
   if (err.exitCode !== ExitCode.interrupted) {
-    const { writeDiagnostics } = await import('../lib/diagnostics.ts');
+    const { writeDiagnostics } = await import('../lib/diagnostics/bundle.ts');
     err.artifacts = await writeDiagnostics(clusterUp ? await services.kube().catch(() => undefined) : undefined, {
       runId,
       namespaces: [...new Set([...namespacesOf(cfg), ...steps.flatMap((s) => s.namespaces?.(cfg) ?? [])])],
@@ -146,7 +146,7 @@ function podGuard(step: Step, ctx: StepContext, stop: AbortSignal): Promise<neve
   return (async (): Promise<never> => {
     // The cluster may not exist yet when the step starts (kind creates it).
     const kube = await waitForKube(ctx, stop);
-    const { watchPodProblems } = await import('../lib/pod-problems.ts');
+    const { watchPodProblems } = await import('../lib/wait/pod-problems.ts');
     return watchPodProblems(kube, namespaces, {
       signal: AbortSignal.any([stop, ctx.signal]),
       graceMs: ctx.config.timeouts.imagePullSeconds * 1000,

@@ -1,11 +1,10 @@
 // Lazily connected services handed to steps and commands: the Kubernetes API and the
 // tools. Nothing heavy is imported until a command needs it.
 import { join } from 'node:path';
-import type { StepServices } from '../steps/step.ts';
 import { kubeContext, type SandboxConfig } from './config.ts';
-import type { Kube } from './kube.ts';
+import type { Kube } from './kube/kube.ts';
 import { stateDir } from './paths.ts';
-import type { Toolbox } from './tools.ts';
+import type { Toolbox } from './exec/tools.ts';
 
 /** The kubeconfig of a K3s cluster started by the sandbox (its context is `default`). */
 export function k3sKubeconfigPath(): string {
@@ -18,12 +17,18 @@ export function kubeTargetArgs(cfg: SandboxConfig): string[] {
   return ['--kube-context', kubeContext(cfg)];
 }
 
-export function createServices(cfg: SandboxConfig): StepServices {
+/** The Kubernetes API and the tools, connected on first use; steps receive them as StepServices. */
+export interface Services {
+  kube(): Promise<Kube>;
+  tools(): Promise<Toolbox>;
+}
+
+export function createServices(cfg: SandboxConfig): Services {
   let kube: Promise<Kube> | undefined;
   let tools: Promise<Toolbox> | undefined;
   return {
     kube() {
-      kube ??= import('./kube.ts').then(({ connectKube }) =>
+      kube ??= import('./kube/connect.ts').then(({ connectKube }) =>
         cfg.cluster.provider === 'k3s'
           ? connectKube({ kubeconfig: k3sKubeconfigPath(), context: 'default' })
           : connectKube({ context: kubeContext(cfg) }),
@@ -33,7 +38,7 @@ export function createServices(cfg: SandboxConfig): StepServices {
       return kube;
     },
     tools() {
-      tools ??= import('./tools.ts').then(({ createToolbox }) => createToolbox(cfg));
+      tools ??= import('./exec/tools.ts').then(({ createToolbox }) => createToolbox(cfg));
       return tools;
     },
   };

@@ -3,7 +3,7 @@
 // of an Issuer and a Certificate is accepted.
 import type { SandboxConfig } from '../lib/config.ts';
 import { gate, helmInstall, helmPlan, helmReleaseInPlace, loadManifest, type HelmRelease } from './kit.ts';
-import type { Step, StepContext } from './step.ts';
+import type { Step, StepContext } from '../pipeline/step.ts';
 import { deploymentsStatus } from './release-status.ts';
 
 export function certManagerRelease(cfg: SandboxConfig): HelmRelease {

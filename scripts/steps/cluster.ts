@@ -8,7 +8,7 @@ import { kubeContext, type SandboxConfig } from '../lib/config.ts';
 import { SandboxError } from '../lib/errors.ts';
 import { packagePath, stateDir } from '../lib/paths.ts';
 import { gate } from './kit.ts';
-import type { Step, StepContext } from './step.ts';
+import type { Step, StepContext } from '../pipeline/step.ts';
 
 interface KindNode {
   role: string;
@@ -99,7 +99,7 @@ export const clusterStep: Step = {
     if (cfg.cluster.provider === 'existing') return;
     if (cfg.cluster.provider === 'kind' && (await kindClusterExists(ctx))) return;
     if (cfg.cluster.provider === 'k3s') {
-      const { startK3s } = await import('../lib/k3s.ts');
+      const { startK3s } = await import('./k3s.ts');
       await startK3s(ctx);
       return;
     }

@@ -2,9 +2,9 @@
 // Elasticsearch and Kibana `quickstart` in the logging namespace. Ready =
 // Elasticsearch phase Ready with health green or yellow, and Kibana health green.
 import type { SandboxConfig } from '../lib/config.ts';
-import { fetchManifest } from '../lib/remote-manifest.ts';
+import { fetchManifest } from '../lib/exec/remote-manifest.ts';
 import { applyObjects, ensureNamespace, gate, inNamespace, loadManifest, objectsInPlace } from './kit.ts';
-import type { Step, StepContext } from './step.ts';
+import type { Step, StepContext } from '../pipeline/step.ts';
 
 export const ES_NAME = 'quickstart';
 

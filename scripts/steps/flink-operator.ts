@@ -3,10 +3,10 @@
 // ServiceAccount there. Its webhook refuses calls right after install, so Ready = a
 // server-side dry-run create of the sandbox's FlinkDeployment is accepted.
 import type { SandboxConfig } from '../lib/config.ts';
-import { renderFlinkDeployment } from '../lib/flink.ts';
+import { renderFlinkDeployment } from '../lib/flink/deployment.ts';
 import { gate, helmInstall, loadPatch, helmPlan, helmReleaseInPlace, helmShowCrds, loadManifest, type HelmRelease } from './kit.ts';
 import { deploymentsStatus } from './release-status.ts';
-import type { Step } from './step.ts';
+import type { Step } from '../pipeline/step.ts';
 
 export function flinkOperatorRelease(cfg: SandboxConfig): HelmRelease {
   const v = cfg.components.flinkOperator.version;

@@ -9,7 +9,7 @@ import { jobImageStep } from './job-image.ts';
 import { loggingOperatorStep, loggingPipelineStep } from './logging.ts';
 import { minioStep } from './minio.ts';
 import { preflightStep } from './preflight.ts';
-import type { Step } from './step.ts';
+import type { Step } from '../pipeline/step.ts';
 import { heimdallStep, ingressStep } from './ui.ts';
 
 export function pipeline(cfg: SandboxConfig): Step[] {

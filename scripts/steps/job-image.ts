@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { SandboxConfig } from '../lib/config.ts';
 import { packagePath } from '../lib/paths.ts';
-import type { Step, StepContext } from './step.ts';
+import type { Step, StepContext } from '../pipeline/step.ts';
 
 export const JOB_IMAGE_REPO = 'flink-sandbox/hello-job';
 /** Where `up` records the job image for scenarios and `status`. */
@@ -106,7 +106,7 @@ export const jobImageStep: Step = {
       }
     }
     if (cfg.cluster.provider === 'k3s' && !cfg.jobImage) {
-      const { loadImageIntoK3s } = await import('../lib/k3s.ts');
+      const { loadImageIntoK3s } = await import('./k3s.ts');
       ctx.output(`importing ${ref} into K3s`);
       await loadImageIntoK3s(ctx, ref);
     }

@@ -2,17 +2,17 @@
 // and the check-then-act test for both.
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { containsDesired, firstDifference } from '../lib/desired.ts';
+import { containsDesired, firstDifference } from '../lib/kube/desired.ts';
 import { SandboxError } from '../lib/errors.ts';
-import { parseManifests, type KubeObject } from '../lib/kube.ts';
+import { parseManifests, type KubeObject } from '../lib/kube/kube.ts';
 import { packagePath } from '../lib/paths.ts';
 import type { SandboxConfig } from '../lib/config.ts';
 import { kubeTargetArgs } from '../lib/services.ts';
-import type { PlanAction, StepContext } from './step.ts';
+import type { PlanAction, StepContext } from '../pipeline/step.ts';
 
 /** What a readiness gate needs: the API, the wait strategies, and options bound to the step. */
 export async function gate(ctx: StepContext, seconds: number = ctx.config.timeouts.stepSeconds) {
-  const { Wait } = await import('../lib/wait.ts');
+  const { Wait } = await import('../lib/wait/wait.ts');
   const kube = await ctx.services.kube();
   const opts = { timeoutMs: seconds * 1000, signal: ctx.signal, onProgress: ctx.output };
   /** Waits for a Deployment/StatefulSet/DaemonSet to be rolled out. */

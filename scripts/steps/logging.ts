@@ -4,13 +4,13 @@
 // namespace that selects JobManager and TaskManager pods and parses their JSON lines.
 // Ready = Flow and ClusterOutput active with no problems, fluentd and fluent-bit ready.
 import type { SandboxConfig } from '../lib/config.ts';
-import type { KubeObject } from '../lib/kube.ts';
+import type { KubeObject } from '../lib/kube/kube.ts';
 import {
   applyObjects, ensureNamespace, gate, helmInstall, helmPlan, helmReleaseInPlace, helmShowCrds, inNamespace, loadManifest,
   objectsInPlace, type HelmRelease,
 } from './kit.ts';
 import { deploymentsStatus } from './release-status.ts';
-import type { Step, StepContext } from './step.ts';
+import type { Step, StepContext } from '../pipeline/step.ts';
 
 export const LOGGING_NAME = 'sandbox';
 const GROUP = 'logging.banzaicloud.io/v1beta1';

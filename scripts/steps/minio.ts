@@ -3,11 +3,11 @@
 // is copied to the job namespace for the Flink pods. Ready = the bucket job proved that
 // `flink-data` exists and is writable.
 import { randomBytes } from 'node:crypto';
-import { minioEndpointFor } from '../lib/flink.ts';
-import type { KubeObject } from '../lib/kube.ts';
-import { containsDesired as objectsMatch } from '../lib/desired.ts';
+import { minioEndpointFor } from '../lib/flink/deployment.ts';
+import type { KubeObject } from '../lib/kube/kube.ts';
+import { containsDesired as objectsMatch } from '../lib/kube/desired.ts';
 import { applyObjects, ensureNamespace, gate, inNamespace, loadManifest, names, objectsInPlace } from './kit.ts';
-import type { Step, StepContext } from './step.ts';
+import type { Step, StepContext } from '../pipeline/step.ts';
 
 export const MINIO_SECRET = 'minio-credentials';
 export const BUCKET = 'flink-data';

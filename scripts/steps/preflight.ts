@@ -2,7 +2,7 @@
 // profile: Docker must answer, and have the memory the profile's workloads request.
 import type { SandboxConfig } from '../lib/config.ts';
 import { SandboxError } from '../lib/errors.ts';
-import type { Step } from './step.ts';
+import type { Step } from '../pipeline/step.ts';
 
 const GiB = 1024 ** 3;
 /** kind's own node containers (control plane, kubelet, CoreDNS) need this on top of the workloads. */

@@ -1,5 +1,5 @@
 // `sandbox status` for a component installed by a chart or manifest: its Deployments' availability.
-import type { ComponentStatus, StepContext } from './step.ts';
+import type { ComponentStatus, StepContext } from '../pipeline/step.ts';
 
 export async function deploymentsStatus(
   ctx: StepContext,

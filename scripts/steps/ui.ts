@@ -2,11 +2,11 @@
 // http://localhost/<name>/, and Heimdall listing every FlinkDeployment. The ingress
 // controller's admission webhook must answer before any Ingress is created.
 import type { SandboxConfig } from '../lib/config.ts';
-import type { KubeObject } from '../lib/kube.ts';
-import { fetchManifest } from '../lib/remote-manifest.ts';
+import type { KubeObject } from '../lib/kube/kube.ts';
+import { fetchManifest } from '../lib/exec/remote-manifest.ts';
 import { applyObjects, gate, inNamespace, loadManifest, objectsInPlace } from './kit.ts';
 import { deploymentsStatus } from './release-status.ts';
-import type { Step, StepContext } from './step.ts';
+import type { Step, StepContext } from '../pipeline/step.ts';
 
 const INGRESS_NS = 'ingress-nginx';
 

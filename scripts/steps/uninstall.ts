@@ -4,13 +4,13 @@
 // when `up` recorded installing it. Anything else is left alone, whatever its name.
 import type { SandboxConfig } from '../lib/config.ts';
 import { SandboxError } from '../lib/errors.ts';
-import type { Kube, KubeObject } from '../lib/kube.ts';
-import { fetchManifest } from '../lib/remote-manifest.ts';
+import type { Kube, KubeObject } from '../lib/kube/kube.ts';
+import { fetchManifest } from '../lib/exec/remote-manifest.ts';
 import { kubeTargetArgs } from '../lib/services.ts';
 import { eckUrls } from './eck.ts';
 import { inNamespace, INSTALL_CONFIGMAP, loadManifest, PART_OF_LABEL } from './kit.ts';
 import { MINIO_FILES } from './minio.ts';
-import type { StepServices } from './step.ts';
+import type { StepServices } from '../pipeline/step.ts';
 import { ingressNginxUrl } from './ui.ts';
 
 const PART_OF = `${PART_OF_LABEL}=flink-sandbox`;

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { platformKey } from '../../scripts/lib/tools.ts';
+import { platformKey } from '../../scripts/lib/exec/tools.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startHttp, type LocalHttp } from '../helpers/http.ts';
 import { FAKE_BIN_DIR, startSim, type Sim } from '../sim/harness.ts';

@@ -2,7 +2,7 @@
 // field matches; what the server adds does not count. Examples first, then properties.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { containsDesired, firstDifference } from '../../scripts/lib/desired.ts';
+import { containsDesired, firstDifference } from '../../scripts/lib/kube/desired.ts';
 
 const deployment = {
   apiVersion: 'apps/v1',

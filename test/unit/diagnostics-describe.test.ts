@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { describePod, eventsFor, eventsText } from '../../scripts/lib/diagnostics-describe.ts';
-import { errorText } from '../../scripts/lib/diagnostics.ts';
+import { describePod, eventsFor, eventsText } from '../../scripts/lib/diagnostics/describe.ts';
+import { errorText } from '../../scripts/lib/diagnostics/bundle.ts';
 import { SandboxError } from '../../scripts/lib/errors.ts';
-import type { KubeObject } from '../../scripts/lib/kube.ts';
+import type { KubeObject } from '../../scripts/lib/kube/kube.ts';
 
 const event = (name: string, at: string, reason: string, message: string, involved: object): KubeObject => ({
   apiVersion: 'v1',

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeDiagnostics } from '../../scripts/lib/diagnostics.ts';
+import { writeDiagnostics } from '../../scripts/lib/diagnostics/bundle.ts';
 import { SandboxError } from '../../scripts/lib/errors.ts';
 import { namespace, pod, podStatus, simKube, type SimKube } from './kube-fixture.ts';
 

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaults, type SandboxConfig } from '../../scripts/lib/config.ts';
-import { INOTIFY_FIX, inotifyCheck, runDoctorChecks, type Check } from '../../scripts/lib/doctor.ts';
-import { platformKey } from '../../scripts/lib/tools.ts';
+import { INOTIFY_FIX, inotifyCheck, runDoctorChecks, type Check } from '../../scripts/commands/doctor-checks.ts';
+import { platformKey } from '../../scripts/lib/exec/tools.ts';
 import { startHttp } from '../helpers/http.ts';
 
 const GiB = 1024 ** 3;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { c as createTar } from 'tar';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { downloadVerified, parseChecksumFile } from '../../scripts/lib/download.ts';
+import { downloadVerified, parseChecksumFile } from '../../scripts/lib/exec/download.ts';
 import { SandboxError } from '../../scripts/lib/errors.ts';
 import { startHttp, type LocalHttp } from '../helpers/http.ts';
 

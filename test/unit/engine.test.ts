@@ -4,9 +4,9 @@
 // absolute durations, so the tests hold on a slow machine too.
 import { describe, expect, it } from 'vitest';
 import { defaults } from '../../scripts/lib/config.ts';
-import { checkPipeline, planWaves, runFailure, runPipeline, selectSteps, type EngineOptions, type RunResult } from '../../scripts/lib/engine.ts';
+import { checkPipeline, planWaves, runFailure, runPipeline, selectSteps, type EngineOptions, type RunResult } from '../../scripts/pipeline/engine.ts';
 import { ExitCode, SandboxError } from '../../scripts/lib/errors.ts';
-import type { Step, StepContext, StepServices } from '../../scripts/steps/step.ts';
+import type { Step, StepContext, StepServices } from '../../scripts/pipeline/step.ts';
 
 /** Fake steps never reach a cluster or a tool: calling a service is a test failure. */
 const services: StepServices = {

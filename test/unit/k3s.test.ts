@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, expect, it, vi } from 'vitest';
 import { defaults } from '../../scripts/lib/config.ts';
-import type { StepContext } from '../../scripts/steps/step.ts';
+import type { StepContext } from '../../scripts/pipeline/step.ts';
 
 const calls: string[] = [];
 let copied: string[] = [];
@@ -36,7 +36,7 @@ vi.mock('@testcontainers/k3s', () => ({
   },
 }));
 
-const { holdK3s, loadImageIntoK3s, startK3s } = await import('../../scripts/lib/k3s.ts');
+const { holdK3s, loadImageIntoK3s, startK3s } = await import('../../scripts/steps/k3s.ts');
 const { k3sKubeconfigPath } = await import('../../scripts/lib/services.ts');
 
 function context(): StepContext {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxError } from '../../scripts/lib/errors.ts';
-import { connectKube } from '../../scripts/lib/kube.ts';
+import { connectKube } from '../../scripts/lib/kube/connect.ts';
 
 let dir: string;
 let deadPort: number;

@@ -1,6 +1,6 @@
 // The Kubernetes layer against the fake API server: apply, get, list, patch, delete, dry run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeApiError, type KubeObject } from '../../scripts/lib/kube.ts';
+import { KubeApiError, type KubeObject } from '../../scripts/lib/kube/kube.ts';
 import { namespace, simKube, type SimKube } from './kube-fixture.ts';
 
 const NS = 'crud';

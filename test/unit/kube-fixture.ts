@@ -6,7 +6,8 @@ import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream';
-import { connectKube, type Kube, type KubeObject } from '../../scripts/lib/kube.ts';
+import { connectKube } from '../../scripts/lib/kube/connect.ts';
+import type { Kube, KubeObject } from '../../scripts/lib/kube/kube.ts';
 import { startSimServer, type SimServerOptions } from '../sim/server.ts';
 
 export interface SimKube {

@@ -1,7 +1,7 @@
 // Pod logs against the fake API server: one-shot, previous, and following across restarts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Position, splitStamp } from '../../scripts/lib/kube-logs.ts';
-import { Wait } from '../../scripts/lib/wait.ts';
+import { Position, splitStamp } from '../../scripts/lib/kube/logs.ts';
+import { Wait } from '../../scripts/lib/wait/wait.ts';
 import { namespace, pod, podStatus, running, simKube, type SimKube } from './kube-fixture.ts';
 
 const NS = 'logs';

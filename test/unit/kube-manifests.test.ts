@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SandboxError } from '../../scripts/lib/errors.ts';
-import { describeRef, parseManifests } from '../../scripts/lib/kube.ts';
+import { describeRef, parseManifests } from '../../scripts/lib/kube/kube.ts';
 
 describe('parseManifests', () => {
   it('reads every document and skips empty ones', () => {

@@ -1,6 +1,7 @@
 // Transient API failures are retried inside the layer; client errors are not.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectKube, KubeApiError } from '../../scripts/lib/kube.ts';
+import { connectKube } from '../../scripts/lib/kube/connect.ts';
+import { KubeApiError } from '../../scripts/lib/kube/kube.ts';
 import { namespace, simKube, type SimKube } from './kube-fixture.ts';
 
 const NS = 'retry';

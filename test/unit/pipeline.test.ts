@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { planText } from '../../scripts/commands/up.ts';
 import { defaults, loadConfig, type ConfigFlags, type SandboxConfig } from '../../scripts/lib/config.ts';
-import { checkPipeline, planWaves, selectSteps } from '../../scripts/lib/engine.ts';
+import { checkPipeline, planWaves, selectSteps } from '../../scripts/pipeline/engine.ts';
 import { kindCreateArgs, renderKindConfig } from '../../scripts/steps/cluster.ts';
 import { pipeline } from '../../scripts/steps/index.ts';
 import { CLUSTER_OVERHEAD_MIB, requiredMemoryMiB } from '../../scripts/steps/preflight.ts';
-import type { Step } from '../../scripts/steps/step.ts';
+import type { Step } from '../../scripts/pipeline/step.ts';
 
 const MINIMAL = ['preflight', 'cluster', 'minio', 'cert-manager', 'flink-operator', 'job-image'];
 const FULL = [...MINIMAL, 'eck-operator', 'elasticsearch', 'logging-operator', 'logging-pipeline'];

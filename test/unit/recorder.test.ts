@@ -2,7 +2,7 @@
 // keeps record lines with their time and source, checkpoints and restores from the JobManager,
 // and ignores other jobs' pods.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FLINK_CONTAINER } from '../../scripts/lib/flink.ts';
+import { FLINK_CONTAINER } from '../../scripts/lib/flink/deployment.ts';
 import { parseJobManagerLine, startRecorder, type RecordedEntry } from '../../scenarios/recorder.ts';
 import { namespace, pod, podStatus, running, simKube, type SimKube } from './kube-fixture.ts';
 

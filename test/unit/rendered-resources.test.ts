@@ -3,7 +3,7 @@
 // real CRDs, for the default config and for one that moves every namespace.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../scripts/lib/config.ts';
-import { renderFlinkDeployment, s3PluginJar } from '../../scripts/lib/flink.ts';
+import { renderFlinkDeployment, s3PluginJar } from '../../scripts/lib/flink/deployment.ts';
 import { inNamespace, loadManifest, loadPatch } from '../../scripts/steps/kit.ts';
 import { crdFixtureDir } from '../fixtures/crds/location.ts';
 import { loadCrdsFromDir, validatorForKind } from '../sim/crd-validator.ts';

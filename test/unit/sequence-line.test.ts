@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseSequenceLine } from '../../scripts/lib/sequence-line.ts';
+import { parseSequenceLine } from '../../scripts/lib/flink/sequence-line.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const javaFile = path.join(repoRoot, 'job', 'src', 'main', 'java', 'dev', 'flinksandbox', 'hello', 'HelloJob.java');

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSequenceLine, type SequenceRecord } from '../../scripts/lib/sequence-line.ts';
+import { parseSequenceLine, type SequenceRecord } from '../../scripts/lib/flink/sequence-line.ts';
 import type { KubeObject } from '../sim/api-client.ts';
 import { loadCrdsFromDir, validatorForKind } from '../sim/crd-validator.ts';
 import type { Sim } from '../sim/harness.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SandboxError, TimeoutError } from '../../scripts/lib/errors.ts';
-import { CommandError, probe, run } from '../../scripts/lib/sh.ts';
+import { CommandError, probe, run } from '../../scripts/lib/exec/sh.ts';
 
 let dir: string;
 beforeEach(async () => {

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { defaults, type SandboxConfig } from '../../scripts/lib/config.ts';
 import { SandboxError } from '../../scripts/lib/errors.ts';
 import { startHttp, type LocalHttp } from '../helpers/http.ts';
-import { createToolbox, parseVersion, platformKey } from '../../scripts/lib/tools.ts';
+import { createToolbox, parseVersion, platformKey } from '../../scripts/lib/exec/tools.ts';
 
 const sha = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 const { os, arch } = platformKey();

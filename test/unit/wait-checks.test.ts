@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../scripts/lib/kube.ts';
-import { conditionCheck, jsonPath, jsonPathCheck, podProblem, podsReadyCheck, rolloutCheck } from '../../scripts/lib/wait-checks.ts';
+import type { KubeObject } from '../../scripts/lib/kube/kube.ts';
+import { conditionCheck, jsonPath, jsonPathCheck, podProblem, podsReadyCheck, rolloutCheck } from '../../scripts/lib/wait/checks.ts';
 
 const obj = (kind: string, rest: Partial<KubeObject> = {}): KubeObject => ({ apiVersion: 'v1', kind, metadata: { name: 'x', namespace: 'ns', generation: 2 }, ...rest });
 

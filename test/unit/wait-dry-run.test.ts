@@ -1,7 +1,7 @@
 // Wait.forDryRunAccepted keeps retrying while a webhook is not answering, but a refusal
 // by the API server itself (an invalid object) ends the wait at once with its message.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Wait } from '../../scripts/lib/wait.ts';
+import { Wait } from '../../scripts/lib/wait/wait.ts';
 import { simKube, type SimKube } from './kube-fixture.ts';
 
 let sim: SimKube;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TimeoutError } from '../../scripts/lib/errors.ts';
-import { formatDuration, Wait, type Clock } from '../../scripts/lib/wait.ts';
+import { formatDuration, Wait, type Clock } from '../../scripts/lib/wait/wait.ts';
 
 /** Time moves only when the code under test sleeps: a 30 s wait runs in microseconds. */
 function fakeClock(): Clock & { slept: number[] } {

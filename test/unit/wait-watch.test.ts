@@ -2,8 +2,8 @@
 // of dropped watches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TimeoutError } from '../../scripts/lib/errors.ts';
-import type { KubeObject } from '../../scripts/lib/kube.ts';
-import { Wait } from '../../scripts/lib/wait.ts';
+import type { KubeObject } from '../../scripts/lib/kube/kube.ts';
+import { Wait } from '../../scripts/lib/wait/wait.ts';
 import { namespace, pod, podStatus, running, simKube, type SimKube } from './kube-fixture.ts';
 
 const NS = 'waits';

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectKube } from '../../../scripts/lib/kube.ts';
+import { connectKube } from '../../../scripts/lib/kube/connect.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 
 function alive(pid: number): boolean {

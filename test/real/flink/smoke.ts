@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseSequenceLine, type SequenceRecord } from '../../../scripts/lib/sequence-line.ts';
+import { parseSequenceLine, type SequenceRecord } from '../../../scripts/lib/flink/sequence-line.ts';
 import { startLocalFlink, type FlinkProcess } from './cluster.ts';
 import { assembleFlink, buildJobJar, jobVersions } from './dist.ts';
 import { cancelJob, jobState, submitJar } from './rest.ts';

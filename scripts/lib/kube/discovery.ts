@@ -1,7 +1,7 @@
 // Maps apiVersion + kind to the REST path of a resource by asking the API server's discovery
 // endpoints (/api/v1, /apis/<group>/<version>). Answers are cached per apiVersion; a kind that
 // is missing triggers a fresh look, because CRDs add kinds while we run.
-import { isApiError, type Transport } from './kube-client.ts';
+import { isApiError, type Transport } from './client.ts';
 
 export interface ResourceInfo {
   /** Plural resource name used in paths, e.g. "deployments". */

@@ -4,9 +4,9 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { SandboxError } from './errors.ts';
-import { createKube } from './kube-api.ts';
-import { createTransport, type RetryPolicy } from './kube-client.ts';
+import { SandboxError } from '../errors.ts';
+import { createKube } from './api.ts';
+import { createTransport, type RetryPolicy } from './client.ts';
 import type { Kube } from './kube.ts';
 
 export interface ConnectOptions {

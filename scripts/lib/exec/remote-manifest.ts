@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pRetry, { AbortError } from 'p-retry';
-import { SandboxError } from './errors.ts';
-import { parseManifests, type KubeObject } from './kube.ts';
-import { cacheDir } from './paths.ts';
+import { SandboxError } from '../errors.ts';
+import { parseManifests, type KubeObject } from '../kube/kube.ts';
+import { cacheDir } from '../paths.ts';
 
 export async function fetchManifest(url: string, signal?: AbortSignal): Promise<KubeObject[]> {
   const file = join(cacheDir(), 'manifests', `${createHash('sha256').update(url).digest('hex').slice(0, 16)}.yaml`);

@@ -4,9 +4,9 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
-import type { StepContext } from '../steps/step.ts';
-import { SandboxError } from './errors.ts';
-import { k3sKubeconfigPath } from './services.ts';
+import type { StepContext } from '../pipeline/step.ts';
+import { SandboxError } from '../lib/errors.ts';
+import { k3sKubeconfigPath } from '../lib/services.ts';
 
 interface K3sHandle {
   stop(): Promise<unknown>;

@@ -5,7 +5,7 @@
 // timeouts stop it together with whatever it started (kind, helm and docker all fork).
 import { basename } from 'node:path';
 import { $, type ProcessOutput, type ProcessPromise } from 'zx/core';
-import { ExitCode, SandboxError, TimeoutError } from './errors.ts';
+import { ExitCode, SandboxError, TimeoutError } from '../errors.ts';
 
 export interface RunOptions {
   /** Aborted on Ctrl-C: the child (and its children) are killed. */

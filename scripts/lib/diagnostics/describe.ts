@@ -1,6 +1,6 @@
 // Text renderings for the diagnostics bundle: a `kubectl describe pod`-like page and an event
 // table sorted by time. Pure functions of the objects, so they are tested without a cluster.
-import type { KubeObject } from './kube.ts';
+import type { KubeObject } from '../kube/kube.ts';
 
 /** When an event last happened, whichever field the emitter filled in. */
 export function eventTime(e: KubeObject): string {

@@ -5,7 +5,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { PortForward as PortForwardClient, type KubeConfig } from '@kubernetes/client-node';
 import type WebSocket from 'ws';
-import { SandboxError } from './errors.ts';
+import { SandboxError } from '../errors.ts';
 import type { Kube, KubeObject, PortForward, PortForwardTarget } from './kube.ts';
 
 function isReady(pod: KubeObject): boolean {

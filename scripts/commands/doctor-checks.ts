@@ -5,12 +5,12 @@ import { statfs } from 'node:fs/promises';
 import { readFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { dirname } from 'node:path';
-import type { SandboxConfig } from './config.ts';
-import { isSandboxError } from './errors.ts';
-import { stateDir } from './paths.ts';
-import { probe as shProbe } from './sh.ts';
-import { probeDownload } from './download.ts';
-import { createToolbox, fillTemplate, platformKey, type DockerInfo, type ToolName, type Toolbox } from './tools.ts';
+import type { SandboxConfig } from '../lib/config.ts';
+import { isSandboxError } from '../lib/errors.ts';
+import { stateDir } from '../lib/paths.ts';
+import { probe as shProbe } from '../lib/exec/sh.ts';
+import { probeDownload } from '../lib/exec/download.ts';
+import { createToolbox, fillTemplate, platformKey, type DockerInfo, type ToolName, type Toolbox } from '../lib/exec/tools.ts';
 
 export interface Check {
   id: string;

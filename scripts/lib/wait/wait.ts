@@ -3,14 +3,14 @@
 // "timed out after 30s waiting for <what>; last seen: <seen>". Object waits are driven by a
 // watch (re-listing when it expires or drops, see kube-watch.ts), so they notice a change as
 // soon as the API server reports it; things with no watch are polled.
-import { isApiError } from './kube-client.ts';
-import { describeRef, type Kube, type KubeObject, type ObjectRef } from './kube.ts';
-import { conditionCheck, jsonPathCheck, podsReadyCheck, rolloutCheck, type CheckResult } from './wait-checks.ts';
-import { httpProbe } from './wait-http.ts';
-import { abortReason, poll, systemClock, timeoutError, watchUntil, type WaitOptions } from './wait-loop.ts';
+import { isApiError } from '../kube/client.ts';
+import { describeRef, type Kube, type KubeObject, type ObjectRef } from '../kube/kube.ts';
+import { conditionCheck, jsonPathCheck, podsReadyCheck, rolloutCheck, type CheckResult } from './checks.ts';
+import { httpProbe } from './http.ts';
+import { abortReason, poll, systemClock, timeoutError, watchUntil, type WaitOptions } from './loop.ts';
 
-export type { CheckResult } from './wait-checks.ts';
-export { formatDuration, systemClock, type Clock, type WaitOptions } from './wait-loop.ts';
+export type { CheckResult } from './checks.ts';
+export { formatDuration, systemClock, type Clock, type WaitOptions } from './loop.ts';
 
 function forObject(kube: Kube, ref: ObjectRef, check: (obj: KubeObject | undefined) => CheckResult, what: string, opts: WaitOptions): Promise<KubeObject> {
   return watchUntil<KubeObject>(kube, ref, (objs) => ({ ...check(objs[0]), value: objs[0] }), what, opts);

@@ -1,7 +1,8 @@
 // The step contract (kind's create actions, one small object per step). The pipeline
-// in index.ts is data: the engine runs independent steps concurrently, a step only
+// in steps/index.ts is data: the engine runs independent steps concurrently, a step only
 // after everything it `needs`, and renders progress; steps never print.
 import type { SandboxConfig } from '../lib/config.ts';
+import type { Services } from '../lib/services.ts';
 
 /** What a step would do, shown by `up --dry-run`. Built from the same helpers apply() uses. */
 export type PlanAction =
@@ -22,12 +23,8 @@ export interface StepContext {
   readonly services: StepServices;
 }
 
-// The services are declared loosely here and narrowed in scripts/lib so that this
-// file does not import the heavy libraries behind them.
-export interface StepServices {
-  kube(): Promise<import('../lib/kube.ts').Kube>;
-  tools(): Promise<import('../lib/tools.ts').Toolbox>;
-}
+// The library declares the services (type-only import: nothing heavy is loaded here).
+export type StepServices = Services;
 
 export interface Step {
   readonly id: string;

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import pRetry, { AbortError } from 'p-retry';
 import { x as extractTar } from 'tar';
-import { ExitCode, SandboxError } from './errors.ts';
+import { ExitCode, SandboxError } from '../errors.ts';
 
 export interface DownloadOptions {
   /** Pinned sha256 (hex); wins over checksumUrl. */

@@ -7,11 +7,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import { causeChain, isSandboxError } from './errors.ts';
-import { networkCode } from './kube-client.ts';
-import type { Kube, KubeObject } from './kube.ts';
-import { describePod, eventsText } from './diagnostics-describe.ts';
-import { stateDir } from './paths.ts';
+import { causeChain, isSandboxError } from '../errors.ts';
+import { networkCode } from '../kube/client.ts';
+import type { Kube, KubeObject } from '../kube/kube.ts';
+import { describePod, eventsText } from './describe.ts';
+import { stateDir } from '../paths.ts';
 
 export interface DiagnosticsOptions {
   runId: string;

@@ -4,7 +4,7 @@
 // turns timestamps into Date objects, neither of which we want for apply or for diagnostics.
 import { ApiException, IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext, type HttpMethod } from '@kubernetes/client-node';
 import pRetry, { AbortError } from 'p-retry';
-import { SandboxError } from './errors.ts';
+import { SandboxError } from '../errors.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 

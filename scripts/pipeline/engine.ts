@@ -2,9 +2,9 @@
 // succeeded, so independent steps run concurrently; a failed step stops only its
 // dependents and lets the others finish. Progress is rendered by listr2 (its default
 // renderer on a TTY, a plain timestamped one otherwise); steps never print.
-import type { Step, StepContext, StepServices } from '../steps/step.ts';
-import type { SandboxConfig } from './config.ts';
-import { causeChain, ExitCode, SandboxError } from './errors.ts';
+import type { Step, StepContext, StepServices } from './step.ts';
+import type { SandboxConfig } from '../lib/config.ts';
+import { causeChain, ExitCode, SandboxError } from '../lib/errors.ts';
 
 export type StepOutcome = 'done' | 'already' | 'failed' | 'skipped' | 'blocked' | 'interrupted';
 

@@ -1,11 +1,11 @@
 // The Kube interface over the transport: CRUD by apiVersion/kind through discovery, plus the
 // streaming parts (watch, logs, port-forward) that live in their own files.
-import { SandboxError } from './errors.ts';
-import { isApiError, type Transport } from './kube-client.ts';
-import { createDiscovery, resourcePath, type ResourceInfo } from './kube-discovery.ts';
-import { followLogs } from './kube-logs.ts';
-import { portForward } from './kube-portforward.ts';
-import { listAll, watchObjects } from './kube-watch.ts';
+import { SandboxError } from '../errors.ts';
+import { isApiError, type Transport } from './client.ts';
+import { createDiscovery, resourcePath, type ResourceInfo } from './discovery.ts';
+import { followLogs } from './logs.ts';
+import { portForward } from './portforward.ts';
+import { listAll, watchObjects } from './watch.ts';
 import { describeRef, type Kube, type KubeObject, type ObjectRef } from './kube.ts';
 
 const FIELD_MANAGER = 'sandbox';
@@ -145,8 +145,8 @@ export function createKube(transport: Transport, meta: KubeMeta): Kube {
         throw err;
       }
       if (opts.wait) {
-        // Loaded lazily: wait.ts builds on this module's interface.
-        const { Wait } = await import('./wait.ts');
+        // Loaded lazily. wait/ builds on the Kube interface (kube.ts), never on this file: no cycle.
+        const { Wait } = await import('../wait/wait.ts');
         await Wait.forObject(kube, ref, (o) => ({ ok: o === undefined, seen: o ? `still there${o.metadata.deletionTimestamp ? ', being deleted' : ''}` : 'gone' }), `${describeRef(ref)} to be deleted`, {
           timeoutMs: opts.timeoutMs ?? 120_000,
         });

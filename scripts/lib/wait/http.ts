@@ -2,7 +2,7 @@
 // accept the self-signed certificates that ECK and cert-manager issue inside the sandbox.
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { networkCode } from './kube-client.ts';
+import { networkCode } from '../kube/client.ts';
 
 export type ProbeResult = { status: number } | { error: string };
 

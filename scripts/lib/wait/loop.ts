@@ -1,9 +1,9 @@
 // The loops behind the wait strategies of wait.ts: one watch-driven loop for objects and one
 // poll loop for everything else, both with a deadline on a monotonic clock, progress reports
 // when what is seen changes, and a TimeoutError naming what was awaited and the last value seen.
-import { SandboxError, TimeoutError } from './errors.ts';
-import type { Kube, KubeObject } from './kube.ts';
-import type { CheckResult } from './wait-checks.ts';
+import { SandboxError, TimeoutError } from '../errors.ts';
+import type { Kube, KubeObject } from '../kube/kube.ts';
+import type { CheckResult } from './checks.ts';
 
 /** Time as the waits see it; tests pass a fake one. `sleep` resolves early when the signal aborts. */
 export interface Clock {

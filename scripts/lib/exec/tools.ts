@@ -5,10 +5,10 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { which } from 'zx/core';
-import type { SandboxConfig, ToolPin } from './config.ts';
+import type { SandboxConfig, ToolPin } from '../config.ts';
 import { downloadVerified } from './download.ts';
-import { SandboxError } from './errors.ts';
-import { cacheDir } from './paths.ts';
+import { SandboxError } from '../errors.ts';
+import { cacheDir } from '../paths.ts';
 import { probe as shProbe, run as shRun, type ProbeResult, type RunOptions, type RunResult } from './sh.ts';
 
 export type ToolName = 'docker' | 'kind' | 'kubectl' | 'helm';

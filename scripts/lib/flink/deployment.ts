@@ -1,8 +1,8 @@
 // Per-run variations of the Flink manifests, made in typed code: the job image, the
 // namespace, the MinIO endpoint and the S3 plugin jar that matches the image's exact
 // Flink version (the image's entrypoint exits when the named jar does not exist).
-import type { SandboxConfig } from './config.ts';
-import type { KubeObject } from './kube.ts';
+import type { SandboxConfig } from '../config.ts';
+import type { KubeObject } from '../kube/kube.ts';
 
 export const FLINK_CONTAINER = 'flink-main-container';
 const PLUGIN_ENV = 'ENABLE_BUILT_IN_PLUGINS';

@@ -1,6 +1,6 @@
 // What the wait strategies look for, as pure functions of the objects seen: each says whether
 // the wait is over and, in a few words, what it saw (that text ends up in timeout messages).
-import type { KubeObject } from './kube.ts';
+import type { KubeObject } from '../kube/kube.ts';
 
 export interface CheckResult {
   ok: boolean;

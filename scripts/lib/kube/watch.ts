@@ -2,8 +2,8 @@
 // collection's resourceVersion, then watch from there. A dropped or expired watch resumes
 // from the last resourceVersion seen (bookmarks keep it fresh); 410 Gone means that version
 // is too old, so we list again and report the difference as events.
-import { isApiError, type Transport } from './kube-client.ts';
-import { resourcePath, type Discovery, type ResourceInfo } from './kube-discovery.ts';
+import { isApiError, type Transport } from './client.ts';
+import { resourcePath, type Discovery, type ResourceInfo } from './discovery.ts';
 import type { KubeObject, WatchEventType } from './kube.ts';
 
 export interface ListSpec {

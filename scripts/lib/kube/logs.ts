@@ -5,7 +5,7 @@
 // and a reconnect (a dropped stream, or the attempt's complete log read once it ended) resumes
 // with `sinceTime` and drops what it already handed on by comparing timestamps, not by
 // counting lines: kubelet log rotation can drop the head of a log, so counts drift.
-import type { Transport } from './kube-client.ts';
+import type { Transport } from './client.ts';
 import type { FollowLogsOptions, Kube, KubeObject } from './kube.ts';
 
 interface Target {

@@ -1,9 +1,10 @@
 // The one door to the Kubernetes API. Everything the CLI reads or changes in a cluster goes
-// through the `Kube` interface below; the implementation lives in kube-*.ts next to this file.
+// through the `Kube` interface below; the implementation lives next to this file (connect.ts
+// builds one). It never imports connect.ts or api.ts, so every part may import it without a cycle.
 // Objects are plain JSON as the API server sends them (no client-side model classes), so a
 // field the client library does not know is never dropped on the way in or out.
 import { parseAllDocuments } from 'yaml';
-import { SandboxError } from './errors.ts';
+import { SandboxError } from '../errors.ts';
 
 export interface ObjectRef {
   apiVersion: string;
@@ -93,8 +94,7 @@ export interface Kube {
   portForward(target: PortForwardTarget): Promise<PortForward>;
 }
 
-export { connectKube } from './kube-connect.ts';
-export { KubeApiError, isApiError } from './kube-client.ts';
+export { KubeApiError, isApiError } from './client.ts';
 
 /** "Deployment cert-manager/cert-manager", or "Namespace flink" for cluster-scoped objects. */
 export function describeRef(ref: ObjectRef): string {

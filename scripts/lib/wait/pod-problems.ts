@@ -2,8 +2,8 @@
 // with the real cause when a pod cannot ever become ready: an image that cannot be pulled
 // (named, with the kubelet's event) or a pod no node has room for. Without this, the user
 // would wait for the whole timeout and then read "not ready".
-import { SandboxError } from './errors.ts';
-import type { Kube, KubeObject } from './kube.ts';
+import { SandboxError } from '../errors.ts';
+import type { Kube, KubeObject } from '../kube/kube.ts';
 
 const PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
 /** Registry answers that no retry will change. */
