@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class HelloJob {
 
     /**
-     * The one log line per record. scripts/lib/sequence-line.ts parses it, and a unit test reads
+     * The one log line per record. scripts/lib/flink/sequence-line.ts parses it, and a unit test reads
      * this literal from this file, so change both together.
      */
     static final String SEQ_FORMAT = "SEQ seq={} subtask={} attempt={}";
