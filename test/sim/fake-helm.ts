@@ -25,7 +25,7 @@ interface Conn {
 }
 
 /** helm reaches the cluster through the kubeconfig, like every client-go program. */
-function connect(ctx: ToolContext, p: ParsedArgs): Conn {
+function connect(p: ParsedArgs): Conn {
   const kc = resolveContext({ kubeconfig: flag(p, 'kubeconfig'), context: flag(p, 'kube-context') });
   if (!kc) {
     throw new ToolExit('Error: Kubernetes cluster unreachable: Get "http://localhost:8080/version": dial tcp 127.0.0.1:8080: connect: connection refused');
@@ -56,7 +56,7 @@ function table(rows: string[][]): string {
 }
 
 async function list(ctx: ToolContext, p: ParsedArgs): Promise<void> {
-  const conn = connect(ctx, p);
+  const conn = connect(p);
   const all = bool(p, 'all-namespaces');
   let releases = latestPerRelease(await listReleases(conn.api, all ? undefined : conn.namespace));
   const picked = ['deployed', 'failed', 'pending', 'uninstalled', 'superseded'].filter((s) => bool(p, s));
@@ -104,7 +104,7 @@ async function latest(conn: Conn, name: string): Promise<Release | undefined> {
 async function status(ctx: ToolContext, p: ParsedArgs): Promise<void> {
   const name = p.positional[1];
   if (!name) throw new ToolExit('Error: "helm status" requires 1 argument\n\nUsage:  helm status RELEASE_NAME [flags]');
-  const conn = connect(ctx, p);
+  const conn = connect(p);
   const rel = await latest(conn, name);
   if (!rel) throw new ToolExit('Error: release: not found');
   printRelease(ctx, rel, flag(p, 'output') ?? 'table');
@@ -113,7 +113,7 @@ async function status(ctx: ToolContext, p: ParsedArgs): Promise<void> {
 async function uninstall(ctx: ToolContext, p: ParsedArgs): Promise<void> {
   const names = p.positional.slice(1);
   if (names.length === 0) throw new ToolExit('Error: "helm uninstall" requires at least 1 argument\n\nUsage:  helm uninstall RELEASE_NAME [...] [flags]');
-  const conn = connect(ctx, p);
+  const conn = connect(p);
   for (const name of names) {
     const history = await listReleases(conn.api, conn.namespace, name);
     const rel = history.at(-1);
@@ -147,7 +147,7 @@ async function uninstall(ctx: ToolContext, p: ParsedArgs): Promise<void> {
 async function getCmd(ctx: ToolContext, p: ParsedArgs): Promise<void> {
   const [, what, name] = p.positional;
   if (!name || !['values', 'manifest', 'notes', 'all'].includes(what ?? '')) throw new ToolExit(`Error: unknown command "${what ?? ''}" for "helm get"`);
-  const conn = connect(ctx, p);
+  const conn = connect(p);
   const rel = await latest(conn, name);
   if (!rel) throw new ToolExit('Error: release: not found');
   if (what === 'manifest') ctx.out(rel.manifest);
@@ -227,7 +227,7 @@ async function main(ctx: ToolContext): Promise<void> {
     case 'upgrade': {
       const [, release, chartRef] = p.positional;
       if (!release || !chartRef) throw new ToolExit(`Error: "helm ${cmd}" requires 2 arguments\n\nUsage:  helm ${cmd} [RELEASE] [CHART] [flags]`);
-      const conn = connect(ctx, p);
+      const conn = connect(p);
       await installOrUpgrade(ctx, conn.api, {
         command: cmd,
         install: bool(p, 'install'),
