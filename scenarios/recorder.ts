@@ -5,32 +5,52 @@
 //    kubelet's timestamp, the pod and the container attempt it came from; broken record lines too;
 //  - JobManager pods: "Completed checkpoint <id> for job <job>" and "Restoring job <job> from
 //    Checkpoint|Savepoint <id> ... located at <path>." lines.
-// Scenarios add their own entries (faults, suspends, savepoints) through the same sink, so one
-// time-ordered history file holds what happened and what was seen.
-import type { Kube, KubeObject } from '../scripts/lib/kube/kube.ts';
+// Scenarios add their own events (faults, suspends, savepoints) through the same sink, so one
+// time-ordered history file (scenarios/checker/history.ts) holds what happened and what was seen.
 import { FLINK_CONTAINER } from '../scripts/lib/flink/deployment.ts';
+import type { Kube, KubeObject } from '../scripts/lib/kube/kube.ts';
 import { parseSequenceLine } from '../scripts/lib/flink/sequence-line.ts';
+import type { CheckpointEvent, MalformedEvent, RecordEvent, RestoreEvent } from './checker/history.ts';
 
-/** What the recorder writes; scenarios write the other kinds of history entries. */
-export type RecordedEntry =
-  | { t: string; kind: 'record'; seq: number; subtask: number; attempt: number; source: string }
-  | { t: string; kind: 'malformed'; line: string; source: string }
-  | { t: string; kind: 'checkpoint'; id: number; job: string; source: string }
-  | { t: string; kind: 'restore'; from: 'checkpoint' | 'savepoint'; id: number; path: string; job: string; source: string };
+/** The history events the recorder writes. */
+export type RecordedEntry = RecordEvent | MalformedEvent | CheckpointEvent | RestoreEvent;
 
+// Flink 1.20's CheckpointCoordinator and Checkpoints messages (FACTS.md section 2).
+const TRIGGERING = /Triggering checkpoint (\d+) \(type=.*?\) @ (\d+) for job ([0-9a-f]+)/;
 const COMPLETED = /Completed checkpoint (\d+) for job ([0-9a-f]+)/;
 const RESTORING = /Restoring job ([0-9a-f]+) from (Checkpoint|Savepoint) (\d+) @ \d+ for [0-9a-f]+ located at (.*?)\.?$/;
 
-/** The JobManager's lines the history keeps, from the text of one log line (plain or ECS JSON). */
-export function parseJobManagerLine(line: string, t: string, source: string): RecordedEntry | undefined {
-  const text = messageOf(line);
-  const done = COMPLETED.exec(text);
-  if (done) return { t, kind: 'checkpoint', id: Number(done[1]), job: done[2]!, source };
-  const restore = RESTORING.exec(text);
-  if (restore) {
-    return { t, kind: 'restore', from: restore[2] === 'Savepoint' ? 'savepoint' : 'checkpoint', id: Number(restore[3]), path: restore[4]!, job: restore[1]!, source };
-  }
-  return undefined;
+/** Milliseconds since the epoch of a kubelet timestamp (RFC 3339, up to nanoseconds). */
+export function epochMs(time: string): number {
+  const m = /^(.*?:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/.exec(time);
+  if (!m) return Date.now();
+  return Date.parse(`${m[1]}${m[3]}`) + Number(`0.${m[2] ?? '0'}`) * 1000;
+}
+
+/**
+ * Reads a JobManager's lines: completed checkpoints (with the trigger time Flink logged before,
+ * which says what the checkpoint covers) and restores. One per JobManager container.
+ */
+export function jobManagerParser(): (line: string, t: number) => RecordedEntry | undefined {
+  const triggered = new Map<string, number>();
+  return (line, t) => {
+    const text = messageOf(line);
+    const trigger = TRIGGERING.exec(text);
+    if (trigger) {
+      triggered.set(`${trigger[3]}/${trigger[1]}`, Number(trigger[2]));
+      return undefined;
+    }
+    const done = COMPLETED.exec(text);
+    if (done) {
+      const key = `${done[2]}/${done[1]}`;
+      const at = triggered.get(key);
+      triggered.delete(key);
+      return at === undefined ? { t, kind: 'checkpoint', id: Number(done[1]) } : { t, kind: 'checkpoint', id: Number(done[1]), triggered: at };
+    }
+    const restore = RESTORING.exec(text);
+    if (restore) return { t, kind: 'restore', from: restore[2] === 'Savepoint' ? 'savepoint' : 'checkpoint', id: Number(restore[3]), path: restore[4]! };
+    return undefined;
+  };
 }
 
 function messageOf(line: string): string {
@@ -43,8 +63,8 @@ function messageOf(line: string): string {
   }
 }
 
-/** A TaskManager's line as a history entry; undefined for lines that are not ours. */
-export function parseTaskManagerLine(line: string, t: string, source: string): RecordedEntry | undefined {
+/** A TaskManager's line as a history event; undefined for lines that are not ours. */
+export function parseTaskManagerLine(line: string, t: number, source: string): RecordedEntry | undefined {
   const r = parseSequenceLine(line);
   if (r === undefined) return undefined;
   if ('malformed' in r) return { t, kind: 'malformed', line: r.malformed, source };
@@ -77,10 +97,13 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
 
   const follow = (pod: KubeObject): void => {
     const name = pod.metadata.name;
-    if (followed.has(name)) return;
+    // By uid: a pod deleted and made again under the same name (a resumed cluster's first
+    // TaskManager) is a new pod with a new log.
+    const key = String(pod.metadata.uid ?? name);
+    if (followed.has(key)) return;
     const component = pod.metadata.labels?.component;
-    const parse = component === 'taskmanager' ? parseTaskManagerLine : component === 'jobmanager' ? parseJobManagerLine : undefined;
-    if (!parse) return;
+    if (component !== 'taskmanager' && component !== 'jobmanager') return;
+    const jm = component === 'jobmanager' ? jobManagerParser() : undefined;
     order.push(name);
     const run = kube
       .followLogs(
@@ -88,7 +111,8 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
         name,
         FLINK_CONTAINER,
         (line, attempt, time) => {
-          const entry = parse(line, time || new Date().toISOString(), `${name}#${attempt}`);
+          const t = time ? epochMs(time) : Date.now();
+          const entry = jm ? jm(line, t) : parseTaskManagerLine(line, t, `pod/${name}/${FLINK_CONTAINER}/${attempt}`);
           if (entry) sink(entry);
           else opts.onOtherLine?.(name, line);
         },
@@ -96,7 +120,7 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
       )
       // A pod that vanished before its log could be read has nothing left to give.
       .catch(() => undefined);
-    followed.set(name, run);
+    followed.set(key, run);
   };
 
   const watch = await kube.watch(

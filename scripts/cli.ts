@@ -67,11 +67,9 @@ function buildProgram(): Command {
 
   program
     .command('scenario')
-    .description('run a scenario (deploy, kill pods, suspend/resume, savepoints) and check the sequence')
-    .argument('[name]', 'scenario name; omit to list them')
-    .action(async (name: string | undefined, _opts, cmd: Command) =>
-      (await import('./commands/later.ts')).later('scenario', globals(cmd), name),
-    );
+    .description('list the scenarios, or run the named ones and check that the job\'s sequence continues')
+    .argument('[names...]', 'scenarios to run, in order; omit to list them')
+    .action(async (names: string[], _opts, cmd: Command) => (await import('./commands/scenario.ts')).scenario(names, globals(cmd)));
 
   program
     .command('test')

@@ -150,6 +150,25 @@ describe('followLogs resumes by timestamp', () => {
   });
 });
 
+describe('followLogs and a pod made again under the same name', () => {
+  it("ends with the old pod and never reads the new one's log", async () => {
+    await s.kube.apply([pod(NS, 'reborn')]);
+    await podStatus(s.kube, NS, 'reborn', running('main'));
+    await write('reborn', 0, ['old 1']);
+    const got: string[] = [];
+    const done = s.kube.followLogs(NS, 'reborn', 'main', (line) => got.push(line));
+    await until(() => got.length === 1);
+    await write('reborn', 0, ['old 2'], true);
+    await s.kube.delete({ apiVersion: 'v1', kind: 'Pod', name: 'reborn', namespace: NS }, { wait: true });
+    await s.kube.apply([pod(NS, 'reborn')]);
+    await podStatus(s.kube, NS, 'reborn', running('main'));
+    await write('reborn', 0, ['new 1']);
+    await done;
+    await sleep(100);
+    expect(got).toEqual(['old 1', 'old 2']);
+  });
+});
+
 describe('Position', () => {
   it('orders trimmed and full nanosecond stamps by time, not by text, and counts lines sharing a stamp', () => {
     const p = new Position();

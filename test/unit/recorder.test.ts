@@ -3,7 +3,7 @@
 // and ignores other jobs' pods.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLINK_CONTAINER } from '../../scripts/lib/flink/deployment.ts';
-import { parseJobManagerLine, startRecorder, type RecordedEntry } from '../../scenarios/recorder.ts';
+import { epochMs, jobManagerParser, startRecorder, type RecordedEntry } from '../../scenarios/recorder.ts';
 import { namespace, pod, podStatus, running, simKube, type SimKube } from './kube-fixture.ts';
 
 const NS = 'rec';
@@ -44,6 +44,7 @@ describe('recorder', () => {
     const rec = await startRecorder({ kube: s.kube, namespace: NS, deployment: 'hello', sink: (e) => entries.push(e) });
     await until(() => entries.length === 2);
     await write('hello-jm', 0, [
+      JSON.stringify({ '@timestamp': '2026-12-03T09:59:59.000Z', message: 'Triggering checkpoint 7 (type=CheckpointType{name=\'Checkpoint\', sharingFilesStrategy=FORWARD_BACKWARD}) @ 1764755999000 for job 0a1b2c.' }),
       JSON.stringify({ '@timestamp': '2026-12-03T10:00:00.000Z', message: 'Completed checkpoint 7 for job 0a1b2c (1100 bytes, checkpointDuration=12 ms, finalizationTime=0 ms).' }),
     ]);
     await until(() => entries.some((e) => e.kind === 'checkpoint'));
@@ -60,25 +61,36 @@ describe('recorder', () => {
 
     expect(rec.pods).toEqual(['hello-jm', 'hello-taskmanager-1-1', 'hello-taskmanager-2-1']);
     const summary = entries.map((e) =>
-      e.kind === 'record' ? `${e.source} ${e.seq}/${e.subtask}/${e.attempt}` : e.kind === 'checkpoint' ? `checkpoint ${e.id}` : e.kind === 'restore' ? `restore ${e.from} ${e.id} ${e.path}` : `malformed ${e.source}`,
+      e.kind === 'record'
+        ? `${e.source} ${e.seq}/${e.subtask}/${e.attempt}`
+        : e.kind === 'checkpoint'
+          ? `checkpoint ${e.id} triggered ${e.triggered}`
+          : e.kind === 'restore'
+            ? `restore ${e.from} ${e.id} ${e.path}`
+            : `malformed ${e.source}`,
     );
     expect(summary).toEqual([
-      'hello-taskmanager-1-1#0 1/0/0',
-      'hello-taskmanager-1-1#0 2/1/0',
-      'checkpoint 7',
-      'hello-taskmanager-1-1#0 3/0/0',
+      'pod/hello-taskmanager-1-1/flink-main-container/0 1/0/0',
+      'pod/hello-taskmanager-1-1/flink-main-container/0 2/1/0',
+      'checkpoint 7 triggered 1764755999000',
+      'pod/hello-taskmanager-1-1/flink-main-container/0 3/0/0',
       'restore checkpoint 7 s3://flink-data/checkpoints/0a1b2c/chk-7',
-      'hello-taskmanager-2-1#0 3/1/1',
-      'hello-taskmanager-2-1#0 4/0/1',
-      'malformed hello-taskmanager-2-1#0',
+      'pod/hello-taskmanager-2-1/flink-main-container/0 3/1/1',
+      'pod/hello-taskmanager-2-1/flink-main-container/0 4/0/1',
+      'malformed pod/hello-taskmanager-2-1/flink-main-container/0',
     ]);
-    // Times are the kubelet's, one per line.
-    for (const e of entries) expect(e.t).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d+Z$/);
+    // Times are the kubelet's (ms since the epoch), one per line, in order.
+    const times = entries.map((e) => e.t);
+    for (const t of times) expect(Math.abs(t - Date.now())).toBeLessThan(60_000);
   });
 
-  it("reads Flink 1.20's restore line for a savepoint", () => {
+  it("reads Flink 1.20's restore line for a savepoint, and kubelet times to the sub-millisecond", () => {
+    const jm = jobManagerParser();
     const line = 'Restoring job abc123 from Savepoint 12 @ 1764756000000 for abc123 located at s3://flink-data/savepoints/savepoint-abc123-0f0f0f0f0f0f.';
-    expect(parseJobManagerLine(line, 't', 'jm#0')).toEqual({ t: 't', kind: 'restore', from: 'savepoint', id: 12, path: 's3://flink-data/savepoints/savepoint-abc123-0f0f0f0f0f0f', job: 'abc123', source: 'jm#0' });
-    expect(parseJobManagerLine('Triggering checkpoint 3 (type=CheckpointType{name=Checkpoint})', 't', 'jm#0')).toBeUndefined();
+    expect(jm(line, 5)).toEqual({ t: 5, kind: 'restore', from: 'savepoint', id: 12, path: 's3://flink-data/savepoints/savepoint-abc123-0f0f0f0f0f0f' });
+    // A completion whose trigger line was not seen (the JobManager started mid-checkpoint) has no trigger time.
+    expect(jm('Completed checkpoint 3 for job abc123 (1100 bytes, checkpointDuration=12 ms, finalizationTime=0 ms).', 6)).toEqual({ t: 6, kind: 'checkpoint', id: 3 });
+    expect(epochMs('2026-12-03T10:00:00.123456789Z')).toBeCloseTo(Date.parse('2026-12-03T10:00:00.123Z') + 0.456789, 6);
+    expect(epochMs('2026-12-03T10:00:00Z')).toBe(Date.parse('2026-12-03T10:00:00Z'));
   });
 });

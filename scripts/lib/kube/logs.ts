@@ -89,6 +89,9 @@ export async function followLogs(
   };
   let pod = await untilPod(kube, t, started, signal);
   if (!pod) return;
+  // A pod made again under the same name is another pod: its log is not this one's to follow.
+  const uid = pod.metadata.uid as string | undefined;
+  const same = (p: KubeObject | undefined): p is KubeObject => p !== undefined && (uid === undefined || p.metadata.uid === uid);
   let attempt = view(pod, t.container)!.restartCount;
   /** Where `attempt`'s lines handed to onLine (or, without sinceStart, skipped) end. */
   let seen = new Position();
@@ -113,9 +116,11 @@ export async function followLogs(
     stream = true;
     if (signal?.aborted) return;
 
-    pod = await kube.get({ apiVersion: 'v1', kind: 'Pod', name: t.pod, namespace: t.namespace });
-    const v = pod && view(pod, t.container);
-    if (!pod || !v) return;
+    const current = await kube.get({ apiVersion: 'v1', kind: 'Pod', name: t.pod, namespace: t.namespace });
+    if (!same(current)) return;
+    pod = current;
+    const v = view(pod, t.container);
+    if (!v) return;
     if (v.restartCount === attempt && !v.final) {
       if (v.running && ended !== 'clean') {
         // The stream broke (or was ended long ago) while the container runs on: pick it up where we were.
@@ -131,6 +136,7 @@ export async function followLogs(
         stream = false;
         continue;
       }
+      if (!same(next)) return;
       pod = next;
     }
     const now = view(pod, t.container)!;
@@ -143,8 +149,8 @@ export async function followLogs(
     if (now.restartCount <= attempt) return; // final: nothing more will be written
     attempt = now.restartCount;
     seen = new Position();
-    pod = await untilPod(kube, t, (p) => started(p) && view(p, t.container)!.restartCount >= attempt, signal);
-    if (!pod) return;
+    pod = await untilPod(kube, t, (p) => !same(p) || (started(p) && view(p, t.container)!.restartCount >= attempt), signal);
+    if (!same(pod)) return;
     attempt = view(pod, t.container)!.restartCount;
   }
 }

@@ -1,0 +1,130 @@
+// Runs one scenario on a sandbox: a fresh job, the recorder following its pods from the first
+// one, setup -> act -> settle -> verdict -> claims, and teardown whatever happened. Everything the
+// run saw is in `<dir>/history.jsonl`; the outcome is a plain object the reports render.
+import { join } from 'node:path';
+import type { SandboxConfig } from '../scripts/lib/config.ts';
+import type { Kube } from '../scripts/lib/kube/kube.ts';
+import { HistoryLog } from './history-log.ts';
+import { deploymentRef, installedJobImage, removeJob, renderJob, waitForRunning } from './job.ts';
+import { startRecorder } from './recorder.ts';
+import type { ClaimResult, Scenario, ScenarioContext } from './scenario.ts';
+import type { Verdict } from './checker/verdict.ts';
+
+export interface RunDeps {
+  kube: Kube;
+  config: SandboxConfig;
+  signal: AbortSignal;
+  /** Folder of this scenario's run: history.jsonl goes there. */
+  dir: string;
+  /** Progress for the user, one line at a time. */
+  say: (text: string) => void;
+  /** The checker over a finished history file. */
+  judge: (historyFile: string) => Promise<Verdict>;
+  /** How long the job may take to (re)start and the sequence to pass a mark; scaled in tests. */
+  timeouts?: Partial<ScenarioTimeouts>;
+}
+
+export interface ScenarioTimeouts {
+  /** Deploy or redeploy until RUNNING. */
+  runningMs: number;
+  /** After a fault: until the sequence passes its pre-fault mark (liveness). */
+  recoveryMs: number;
+  /** Until a checkpoint completes. */
+  checkpointMs: number;
+  /** Records that must follow the act before the verdict (quiescence). */
+  settleRecords: number;
+}
+
+export const DEFAULT_TIMEOUTS: ScenarioTimeouts = { runningMs: 300_000, recoveryMs: 180_000, checkpointMs: 60_000, settleRecords: 10 };
+
+export interface ClaimOutcome extends ClaimResult {
+  title: string;
+}
+
+export interface ScenarioOutcome {
+  scenario: string;
+  summary: string;
+  ok: boolean;
+  startedAt: string;
+  durationMs: number;
+  historyFile: string;
+  claims: ClaimOutcome[];
+  verdict?: Verdict;
+  /** What the scenario noted while acting (paths, marks). */
+  facts: Record<string, string>;
+  /** Set when the scenario could not be carried out (it is then not ok). */
+  error?: { message: string; hint?: string };
+}
+
+export async function runScenario(scenario: Scenario, deps: RunDeps): Promise<ScenarioOutcome> {
+  const t = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
+  const { kube, config, signal, say } = deps;
+  const started = Date.now();
+  const name = scenario.job;
+  const ref = deploymentRef(name, config.namespaces.job);
+  const history = await HistoryLog.open(join(deps.dir, 'history.jsonl'));
+  const facts: Record<string, string> = {};
+  const outcome: ScenarioOutcome = {
+    scenario: scenario.name,
+    summary: scenario.summary,
+    ok: false,
+    startedAt: new Date(started).toISOString(),
+    durationMs: 0,
+    historyFile: history.file,
+    claims: [],
+    facts,
+  };
+  const ctx: ScenarioContext = {
+    kube,
+    config,
+    signal,
+    job: { name, namespace: config.namespaces.job },
+    note: (event) => history.add({ t: Date.now(), ...event }),
+    fact: (key, value) => void (facts[key] = value),
+    say,
+    highWater: () => history.highWater(),
+    checkpoints: () => history.checkpoints(),
+    restartMark: () => history.restartMark(),
+    waitForSequence: (above, what, timeoutMs = t.recoveryMs) => history.until(() => history.highWater() > above, what, timeoutMs, signal),
+    waitForRecovery: (mark, above, what, timeoutMs = t.recoveryMs) =>
+      history.until(() => history.restartMark() !== mark && history.highWater() > above, what, timeoutMs, signal),
+    async waitForCheckpoint(timeoutMs = t.checkpointMs) {
+      const before = history.checkpoints().length;
+      await history.until(() => history.checkpoints().length > before, 'a checkpoint to complete', timeoutMs, signal);
+      return history.checkpoints().at(-1)!;
+    },
+    waitForRunning: (timeoutMs = t.runningMs) => waitForRunning(kube, ref, timeoutMs, signal),
+    deployment: () => kube.get(ref),
+  };
+
+  let recorder: Awaited<ReturnType<typeof startRecorder>> | undefined;
+  try {
+    const image = await installedJobImage(kube, config);
+    say(`deploying ${name} afresh`);
+    await removeJob(kube, ref, t.runningMs);
+    recorder = await startRecorder({ kube, namespace: ref.namespace!, deployment: name, sink: (e) => history.add(e) });
+    await kube.apply([await renderJob(scenario.job, config, image)]);
+    await ctx.waitForRunning();
+    await ctx.waitForSequence(0, 'the first record of the job');
+    if (scenario.setup) await scenario.setup(ctx);
+    await scenario.act(ctx);
+    const mark = history.highWater();
+    say(`settling: waiting for ${t.settleRecords} more records after ${mark}`);
+    await ctx.waitForSequence(mark + t.settleRecords, `the sequence to pass ${mark + t.settleRecords} after the act`);
+  } catch (err) {
+    outcome.error = { message: err instanceof Error ? err.message : String(err), hint: (err as { hint?: string }).hint };
+  } finally {
+    await recorder?.stop();
+    if (scenario.teardown) await scenario.teardown(ctx).catch((err: unknown) => say(`teardown: ${err instanceof Error ? err.message : String(err)}`));
+    await history.close();
+  }
+
+  if (!outcome.error || history.records > 0) {
+    outcome.verdict = await deps.judge(history.file);
+    const input = { verdict: outcome.verdict, facts, checkpoints: history.checkpoints().length };
+    outcome.claims = scenario.claims.map((c) => ({ title: c.title, ...c.check(input) }));
+  }
+  outcome.ok = !outcome.error && outcome.claims.every((c) => c.ok);
+  outcome.durationMs = Date.now() - started;
+  return outcome;
+}

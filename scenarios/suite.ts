@@ -1,0 +1,73 @@
+// Runs scenarios one after another on one sandbox, with progress through listr2 (its default
+// renderer on a terminal, a plain timestamped one otherwise), each in its own folder under
+// `.sandbox/runs/<run-id>/`, and returns every outcome, passed or not.
+import { join } from 'node:path';
+import { Listr } from 'listr2';
+import type { SandboxConfig } from '../scripts/lib/config.ts';
+import { ExitCode, SandboxError } from '../scripts/lib/errors.ts';
+import type { Kube } from '../scripts/lib/kube/kube.ts';
+import { judgeHistoryFile } from './judge.ts';
+import { SCENARIOS, scenarioNames } from './index.ts';
+import { runScenario, type ScenarioOutcome, type ScenarioTimeouts } from './run.ts';
+import type { Scenario } from './scenario.ts';
+
+/** The scenarios named, in the order given; every unknown name is refused up front. */
+export function pickScenarios(names: string[]): Scenario[] {
+  if (names.length === 0) return [...SCENARIOS];
+  const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
+  if (unknown.length) {
+    throw new SandboxError(`unknown scenario${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
+      exitCode: ExitCode.usage,
+      hint: `known scenarios: ${scenarioNames().join(', ')} (\`sandbox scenario\` lists them)`,
+    });
+  }
+  return names.map((n) => SCENARIOS.find((s) => s.name === n)!);
+}
+
+export interface SuiteOptions {
+  kube: Kube;
+  config: SandboxConfig;
+  signal: AbortSignal;
+  /** `.sandbox/runs/<run-id>`: each scenario writes `<name>/history.jsonl` there. */
+  runDir: string;
+  timeouts?: Partial<ScenarioTimeouts>;
+  /** listr2's default renderer on a terminal, plain lines otherwise, nothing with --json. */
+  render: 'default' | 'simple' | 'silent';
+}
+
+export async function runSuite(scenarios: Scenario[], opts: SuiteOptions): Promise<ScenarioOutcome[]> {
+  const outcomes: ScenarioOutcome[] = [];
+  const tasks = new Listr(
+    scenarios.map((scenario) => ({
+      title: `${scenario.name}: ${scenario.summary}`,
+      task: async (_ctx: unknown, task: { output: string; title: string }) => {
+        const outcome = await runScenario(scenario, {
+          kube: opts.kube,
+          config: opts.config,
+          signal: opts.signal,
+          dir: join(opts.runDir, scenario.name),
+          // Plain renderers show output lines without their task's title: name the scenario.
+          say: (text) => (task.output = opts.render === 'default' ? text : `${scenario.name}: ${text}`),
+          judge: judgeHistoryFile,
+          timeouts: opts.timeouts,
+        });
+        outcomes.push(outcome);
+        if (!outcome.ok) {
+          const failed = outcome.error?.message ?? outcome.claims.filter((c) => !c.ok).map((c) => c.title).join('; ');
+          throw new Error(failed);
+        }
+      },
+    })),
+    {
+      concurrent: false,
+      exitOnError: false,
+      // Ctrl-C is the CLI's (interruptSignal): the run stops its waits and streams, then reports.
+      registerSignalListeners: false,
+      renderer: opts.render,
+    },
+  );
+  await tasks.run().catch(() => undefined);
+  // Interrupted half-way: the scenarios not run are not reported as passed.
+  if (opts.signal.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new SandboxError('interrupted', { exitCode: ExitCode.interrupted });
+  return outcomes;
+}
