@@ -110,10 +110,26 @@ export interface SimFaults {
   flink?: {
     /** Every restore from a checkpoint or savepoint silently starts the sequence from 1. */
     loseStateOnRestore?: boolean;
+    /**
+     * Only restores when a JobManager starts the job (a resume after suspend, an upgrade, a new
+     * JobManager taking over from HA) silently start from 1; failovers keep their state.
+     */
+    loseStateOnResume?: boolean;
+    /** A restore from a checkpoint takes the completed checkpoint BEFORE the latest one (a longer replay). */
+    restoreOlderCheckpoint?: boolean;
     /** Sequence numbers that the source emits but no TaskManager ever logs. */
     dropRecords?: number[];
-    /** Savepoint triggers fail (manual FlinkStateSnapshots retry up to backoffLimit, then FAILED). */
+    /** After every Nth record line a TaskManager logs a cut-off copy of it (ours by its marker, malformed). */
+    garbageLines?: number;
+    /** A job recovering after a fault (failover or HA takeover) never gets its tasks running again. */
+    neverRecover?: boolean;
+    /**
+     * Savepoint triggers fail, stop-with-savepoint included (a manual FlinkStateSnapshot is
+     * FAILED at once with the default backoffLimit -1; an upgrade's suspend fails with SavepointError).
+     */
     failSavepoints?: boolean;
+    /** Savepoints take this many more wall-clock ms to complete (for catching work in flight). */
+    savepointDelayMs?: number;
   };
 
   // --- state, not a fault: the fake docker's image store, keyed by normalized reference ---

@@ -151,7 +151,7 @@ export const jobManagerBehaviour: ImageBehaviour = {
       await ctx.sleep(JM_STARTUP_MS);
       if (ctx.signal.aborted) return undefined;
       const ha = haEnabled(conf) ? new HaStore(api, ns, conf['high-availability.cluster-id'] ?? app) : undefined;
-      const recovered = await ha?.read();
+      const recovered = await ha?.read(conf['$internal.pipeline.job-id']);
       const jobId = recovered?.jobId ?? conf['$internal.pipeline.job-id'] ?? randomBytes(16).toString('hex');
       let failure: string | undefined;
       let from: Snapshot | undefined;
@@ -178,6 +178,8 @@ export const jobManagerBehaviour: ImageBehaviour = {
         layout,
         initialSavepoint,
         onCheckpoint: ha ? (s) => ha.checkpointCompleted(jobId, s.checkpointId ?? 0, s.path!, Number(conf['state.checkpoints.num-retained'] ?? 1)) : undefined,
+        onTerminal: ha ? () => ha.jobTerminated(jobId) : undefined,
+        allowNonRestoredState: (conf['execution.savepoint.ignore-unclaimed-state'] ?? 'false') === 'true',
         log,
         knobs: () => knobs,
         refreshKnobs: async () => {
@@ -190,7 +192,7 @@ export const jobManagerBehaviour: ImageBehaviour = {
       if (ha) await ha.jobSubmitted(jobId, me, `http://${app}-rest.${ns}:8081`);
       knobs = (await ctx.faults()).flink ?? {};
       if (failure) runtime.failAtStart(failure);
-      else runtime.begin(from, 'jobmanager-start', recovered?.lastId);
+      else runtime.begin(from, 'jobmanager-start', { checkpointCounter: recovered?.lastId, recovery: recovered?.graph === true });
       await resourceManager(ctx, api, app, ns, conf, runtime, log, (k) => (knobs = k));
     } finally {
       runtime?.shutdown();

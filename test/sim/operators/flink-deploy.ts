@@ -109,7 +109,12 @@ function owned(owner: KubeObject): KubeObject['metadata']['ownerReferences'] {
   return [{ apiVersion: owner.apiVersion ?? 'apps/v1', kind: owner.kind ?? 'Deployment', name: owner.metadata.name!, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true }];
 }
 
-export function jobManagerDeployment(fd: KubeObject): KubeObject {
+/**
+ * The JobManager Deployment; `generation` is the FlinkDeployment generation being deployed, which
+ * the operator passes as a JobManager annotation (FlinkUtils.setGenerationAnnotation) so that a
+ * later operator process can tell an upgrade that went through from one that did not.
+ */
+export function jobManagerDeployment(fd: KubeObject, generation?: number): KubeObject {
   const spec = fd.spec ?? {};
   const name = fd.metadata.name!;
   const labels = jmLabels(name);
@@ -123,6 +128,7 @@ export function jobManagerDeployment(fd: KubeObject): KubeObject {
       name,
       namespace: fd.metadata.namespace,
       labels,
+      ...(generation !== undefined ? { annotations: { 'flinkdeployment.flink.apache.org/generation': String(generation) } } : {}),
       ownerReferences: [{ apiVersion: fd.apiVersion!, kind: fd.kind!, name, uid: fd.metadata.uid!, controller: false, blockOwnerDeletion: true }],
     },
     spec: {

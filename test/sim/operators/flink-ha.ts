@@ -2,13 +2,17 @@
 // `<cluster-id>-cluster-config-map` (leader records, `jobGraph-<jobId>`) and
 // `<cluster-id>-<jobId>-config-map` (`checkpointID-<19 digits>` -> completed checkpoint,
 // `counter`), both labelled app=<cluster-id>, configmap-type=high-availability and without owner,
-// which is why they survive the deletion of a FlinkDeployment (FACTS section 2).
+// so they outlive the JobManager Deployment (the operator deletes them itself: FlinkUtils).
+// When the job reaches a globally terminal state (FINISHED, CANCELED, FAILED) the JobManager
+// cleans up its job's entries, as Flink's Dispatcher does.
 // A pointer here names the checkpoint's durable path; its position lives in FlinkWorld.storage.
 import type { KubeObject, SimClient } from '../api-client.ts';
 import { ensureObject } from './operator-kit.ts';
 
 export interface HaRecovery {
   jobId: string;
+  /** The job graph was in the store: a JobManager taking over a running job, not a new submission. */
+  graph: boolean;
   checkpoint?: { id: number; path: string };
   /** The last checkpoint id handed out (the next one is this + 1). */
   lastId: number;
@@ -37,20 +41,24 @@ export class HaStore {
     return `/api/v1/namespaces/${this.namespace}/configmaps/${name}`;
   }
 
-  /** The job the HA store knows (a recovered job graph) and its latest checkpoint, if any. */
-  async read(): Promise<HaRecovery | undefined> {
+  /**
+   * The job the HA store knows (a recovered job graph, else the fixed job id the JobManager was
+   * given) and that job's latest checkpoint, if any.
+   */
+  async read(fixedJobId?: string): Promise<HaRecovery | undefined> {
     const cluster = await this.api.get<KubeObject>(this.path(`${this.clusterId}-cluster-config-map`));
     const jobKey = Object.keys((cluster?.data as Record<string, string> | undefined) ?? {}).find((k) => k.startsWith('jobGraph-'));
-    if (!jobKey) return undefined;
-    const jobId = jobKey.slice('jobGraph-'.length);
+    const jobId = jobKey ? jobKey.slice('jobGraph-'.length) : fixedJobId;
+    if (!jobId) return undefined;
     const job = await this.api.get<KubeObject>(this.path(`${this.clusterId}-${jobId}-config-map`));
+    if (!jobKey && !job) return undefined;
     const data = (job?.data as Record<string, string> | undefined) ?? {};
     let checkpoint: HaRecovery['checkpoint'];
     for (const [k, v] of Object.entries(data)) {
       const m = CHECKPOINT_KEY.exec(k);
       if (m && (!checkpoint || Number(m[1]) > checkpoint.id)) checkpoint = { id: Number(m[1]), path: v };
     }
-    return { jobId, checkpoint, lastId: Number(data.counter ?? (checkpoint ? checkpoint.id + 1 : 1)) - 1 };
+    return { jobId, graph: !!jobKey, checkpoint, lastId: Number(data.counter ?? (checkpoint ? checkpoint.id + 1 : 1)) - 1 };
   }
 
   private configMap(name: string, data: Record<string, string>, leader: string | undefined): KubeObject {
@@ -101,6 +109,19 @@ export class HaStore {
     });
   }
 
+  /** The job ended globally (FINISHED, CANCELED, FAILED): its graph and checkpoint store go. */
+  jobTerminated(jobId: string): Promise<void> {
+    return this.enqueue(async () => {
+      await this.api.delete(this.path(`${this.clusterId}-${jobId}-config-map`));
+      const cluster = await this.api.get<KubeObject>(this.path(`${this.clusterId}-cluster-config-map`));
+      const data = { ...((cluster?.data as Record<string, string> | undefined) ?? {}) };
+      if (!cluster || !(`jobGraph-${jobId}` in data)) return;
+      delete data[`jobGraph-${jobId}`];
+      delete data[`org.apache.flink.k8s.leader.${jobId}`];
+      await this.api.replace(this.path(`${this.clusterId}-cluster-config-map`), { ...cluster, data });
+    });
+  }
+
   private enqueue(f: () => Promise<void>): Promise<void> {
     const next = this.chain.then(f);
     this.chain = next.catch(() => undefined);
@@ -108,13 +129,42 @@ export class HaStore {
   }
 }
 
-/** Deletes a cluster's HA ConfigMaps (what the operator does for savepoint/stateless upgrades). */
-export async function deleteHaData(api: SimClient, namespace: string, clusterId: string): Promise<void> {
-  const list = await api.list(`/api/v1/namespaces/${namespace}/configmaps`, { labelSelector: `app=${clusterId},configmap-type=high-availability` });
-  for (const cm of list.items) await api.delete(`/api/v1/namespaces/${namespace}/configmaps/${cm.metadata.name}`);
+/** FlinkUtils.getFlinkKubernetesHaConfigmaps: the cluster's ConfigMaps (labels app + type), autoscaler state excepted. */
+async function clusterConfigMaps(api: SimClient, namespace: string, clusterId: string): Promise<KubeObject[]> {
+  const list = await api.list(`/api/v1/namespaces/${namespace}/configmaps`, { labelSelector: `app=${clusterId},type=flink-native-kubernetes,component!=autoscaler` });
+  return list.items;
 }
 
+/** FlinkUtils.deleteKubernetesHAMetadata (what the operator does for stateless/savepoint suspends and deletion). */
+export async function deleteHaData(api: SimClient, namespace: string, clusterId: string): Promise<void> {
+  for (const cm of await clusterConfigMaps(api, namespace, clusterId)) await api.delete(`/api/v1/namespaces/${namespace}/configmaps/${cm.metadata.name}`);
+}
+
+/** FlinkUtils.isValidHaConfigMap: a job's `-config-map` (not the cluster's) or a legacy `-jobmanager-leader`. */
+function validHaConfigMap(cm: KubeObject): boolean {
+  const name = cm.metadata.name ?? '';
+  if (cm.metadata.deletionTimestamp) return false;
+  if (name.endsWith('-config-map')) return !name.endsWith('-cluster-config-map');
+  return name.endsWith('-jobmanager-leader');
+}
+
+/** AbstractFlinkService.isHaMetadataAvailable for Kubernetes HA. */
 export async function hasHaData(api: SimClient, namespace: string, clusterId: string): Promise<boolean> {
-  const list = await api.list(`/api/v1/namespaces/${namespace}/configmaps`, { labelSelector: `app=${clusterId},configmap-type=high-availability` });
-  return list.items.length > 0;
+  return (await clusterConfigMaps(api, namespace, clusterId)).some(validHaConfigMap);
+}
+
+/** AbstractFlinkService.atLeastOneCheckpoint for Kubernetes HA. */
+export async function hasHaCheckpoint(api: SimClient, namespace: string, clusterId: string): Promise<boolean> {
+  return (await clusterConfigMaps(api, namespace, clusterId)).some((cm) => validHaConfigMap(cm) && Object.keys(cm.data ?? {}).some((k) => CHECKPOINT_KEY.test(k)));
+}
+
+/** FlinkUtils.deleteJobGraphInKubernetesHA: a new submission must not pick up the old job graph. */
+export async function deleteJobGraphs(api: SimClient, namespace: string, clusterId: string): Promise<void> {
+  for (const cm of await clusterConfigMaps(api, namespace, clusterId)) {
+    const data = { ...((cm.data as Record<string, string> | undefined) ?? {}) };
+    const keys = Object.keys(data).filter((k) => k.startsWith('jobGraph-'));
+    if (!keys.length) continue;
+    for (const k of keys) delete data[k];
+    await api.replace(`/api/v1/namespaces/${namespace}/configmaps/${cm.metadata.name}`, { ...cm, data });
+  }
 }

@@ -30,9 +30,11 @@ export interface RestoreRecord {
   reason: 'jobmanager-start' | 'failover';
   source: 'checkpoint' | 'savepoint' | 'scratch';
   path?: string;
+  /** The restored checkpoint's or savepoint's id. */
+  checkpointId?: number;
   /** The position the snapshot holds (0 for scratch). */
   snapshotPosition: number;
-  /** The position the job actually continued from (differs when `loseStateOnRestore` is on). */
+  /** The position the job actually continued from (differs when a knob loses state). */
   restoredPosition: number;
   /** Task attempt number of the new execution. */
   attempt: number;
@@ -57,6 +59,8 @@ export class FlinkJobModel {
   /** The pod of the JobManager that leads (others wait as standbys). */
   leader: string | undefined;
   lastCheckpoint: Snapshot | undefined;
+  /** Every completed checkpoint, oldest first (what a restore could fall back to). */
+  readonly completedCheckpoints: Snapshot[] = [];
   /** Savepoint path -> position. */
   readonly savepoints = new Map<string, number>();
   readonly restores: RestoreRecord[] = [];

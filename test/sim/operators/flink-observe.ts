@@ -1,49 +1,137 @@
-// The simulated operator's observer: what the JobManager Deployment and the job look like now
-// (JobManager status, job state from the JobManager's REST view, cluster info), before any
-// reconcile step acts on the spec.
+// The simulated operator's observer (AbstractFlinkDeploymentObserver, ApplicationObserver,
+// JobStatusObserver and SnapshotObserver of 1.15.0): what the JobManager Deployment and the job
+// look like now, written into the status before any reconcile step acts on the spec.
+// - The JobManager Deployment is only looked at while the status is not READY: available ->
+//   DEPLOYED_NOT_READY, and READY one observation later (it always passes DEPLOYED_NOT_READY);
+//   gone -> MISSING, job RECONCILING, error MissingJobManagerException and a Warning `Missing`.
+// - While READY the job is asked through the JobManager's REST API (the job model): no answer
+//   -> a RUNNING job becomes RECONCILING, and a JobManager Deployment that is gone is noticed;
+//   another job id -> `Job Not Found`; a changed state -> updateTime and JobStatusChanged.
+// - A job in a globally terminal state reports its latest checkpoint or savepoint as
+//   upgradeSavepointPath (SnapshotObserver.observeLatestCheckpoint).
 import type { KubeObject } from '../api-client.ts';
-import { slotsPerTaskManager } from './flink-config.ts';
-import { effectiveConf } from './flink-deploy.ts';
 import type { FlinkOps } from './flink-ops.ts';
-import { errorJson, type Status } from './flink-status.ts';
+import { UpgradeFailure } from './flink-ops.ts';
+import { editLastSpec, errorJson, isTerminalJobState, lastReconciled, lastSpec, type Status } from './flink-status.ts';
 
-export async function observe(ops: FlinkOps, fd: KubeObject, status: Status, last: Record<string, any>): Promise<Status> {
-  const ns = fd.metadata.namespace!;
-  const name = fd.metadata.name!;
-  const s: Status = { ...status, jobStatus: { ...(status.jobStatus ?? {}) } };
-  if (last.job?.state === 'suspended') return s;
-  const jm = ops.ctx.informers.deployments.get(ns, name);
-  if (!jm || jm.metadata.deletionTimestamp) {
-    s.jobManagerDeploymentStatus = 'MISSING';
-    return s;
+const JOB_NOT_FOUND = 'Job Not Found';
+
+/** AbstractFlinkResourceObserver.isResourceReadyToBeObserved, with checkIfAlreadyUpgraded. */
+function readyToObserve(ops: FlinkOps, fd: KubeObject, s: Status): boolean {
+  const rs = s.reconciliationStatus;
+  if (!rs.lastReconciledSpec || rs.state === 'ROLLING_BACK') return false;
+  if (s.jobStatus.state === 'CANCELLING') return true;
+  if (rs.state !== 'UPGRADING') return true;
+  const jm = ops.ctx.informers.deployments.get(fd.metadata.namespace, fd.metadata.name!);
+  const deployedGeneration = Number(jm?.metadata.annotations?.['flinkdeployment.flink.apache.org/generation'] ?? -1);
+  if (s.jobManagerDeploymentStatus === 'MISSING' && jm && !jm.metadata.deletionTimestamp && deployedGeneration === (s.observedGeneration ?? -1)) {
+    // The upgrade went through but its status was never written (the operator died): adopt it.
+    s.jobManagerDeploymentStatus = 'DEPLOYING';
+    editLastSpec(s, (spec) => {
+      if (spec.job) spec.job.state = 'running';
+    });
+    if (lastSpec(s)?.job) s.jobStatus.state = 'RECONCILING';
+    rs.state = 'DEPLOYED';
+    return true;
   }
-  const failure = await ops.failedCreate(jm);
-  if (failure) {
-    if (s.jobManagerDeploymentStatus !== 'ERROR') await ops.event(fd, 'Warning', 'FailedCreate', failure);
-    s.jobManagerDeploymentStatus = 'ERROR';
-    if (last.job) s.jobStatus.state = 'RECONCILING';
-    s.error = errorJson('DeploymentFailedException', failure, { reason: 'FailedCreate' });
-    return s;
+  if (lastReconciled(s)?.meta?.firstDeployment) {
+    delete rs.lastReconciledSpec;
+    rs.state = 'UPGRADING';
   }
-  const available = ((jm.status?.availableReplicas as number | undefined) ?? 0) >= ((jm.spec?.replicas as number | undefined) ?? 1);
-  const runtime = ops.world.model(ns, name).runtime;
-  s.jobManagerDeploymentStatus = !available ? 'DEPLOYING' : runtime ? 'READY' : 'DEPLOYED_NOT_READY';
-  if (s.jobManagerDeploymentStatus !== 'READY') {
-    if (last.job) s.jobStatus.state = 'RECONCILING';
-    return s;
+  return false;
+}
+
+async function observeJmDeployment(ops: FlinkOps, fd: KubeObject, s: Status): Promise<void> {
+  const previous = s.jobManagerDeploymentStatus as string;
+  const last = lastSpec(s);
+  if (previous === 'MISSING' && fd.spec?.job?.state === 'suspended' && last?.job?.state === 'suspended') return;
+  if (previous === 'DEPLOYED_NOT_READY') {
+    s.jobManagerDeploymentStatus = 'READY';
+    return;
   }
-  delete s.error;
-  const conf = effectiveConf(fd, { jobId: '' });
-  s.taskManager = { labelSelector: `component=taskmanager,app=${name}`, replicas: Math.ceil((Number(last.job?.parallelism ?? 1) || 1) / slotsPerTaskManager(conf)) };
-  s.clusterInfo = { 'flink-version': /:(\d+\.\d+\.\d+)/.exec(String(fd.spec?.image ?? ''))?.[1] ?? String(fd.spec?.flinkVersion ?? 'v1_20').replace(/^v/, '').replace('_', '.'), 'flink-revision': 'simulated', 'total-cpu': String(fd.spec?.taskManager?.resource?.cpu ?? 1), 'total-memory': String(fd.spec?.taskManager?.resource?.memory ?? '') };
-  if (!last.job) return s;
-  const view = runtime!.view();
+  const jm = ops.ctx.informers.deployments.get(fd.metadata.namespace, fd.metadata.name!);
+  if (jm) {
+    const st = jm.status ?? {};
+    if ((st.replicas ?? 0) > 0 && (st.availableReplicas ?? 0) > 0) {
+      s.jobManagerDeploymentStatus = 'DEPLOYED_NOT_READY';
+      return;
+    }
+    const failure = await ops.failedCreate(jm);
+    if (failure) {
+      s.jobStatus.state = 'RECONCILING';
+      if (previous !== 'ERROR') throw new UpgradeFailure(failure, 'FailedCreate', 'DeploymentFailedException');
+      return;
+    }
+    s.jobManagerDeploymentStatus = 'DEPLOYING';
+    return;
+  }
+  s.jobManagerDeploymentStatus = 'MISSING';
+  if (!isTerminalJobState(s.jobStatus.state)) s.jobStatus.state = 'RECONCILING';
+  if (previous !== 'MISSING' && previous !== 'ERROR') {
+    s.error = errorJson('MissingJobManagerException', 'Missing JobManager deployment');
+    await ops.event(fd, 'Warning', 'Missing', 'Missing JobManager deployment');
+  }
+}
+
+/** JobStatusObserver.observe: false when the job could not be found. */
+async function observeJob(ops: FlinkOps, fd: KubeObject, s: Status): Promise<boolean> {
+  if (lastSpec(s)?.job?.state === 'suspended') return false;
+  const js = s.jobStatus;
+  const previous = js.state as string | undefined;
+  const runtime = ops.rest(fd);
+  if (!runtime) {
+    // The REST call fails: connection refused while a JobManager restarts, a timeout when it is gone.
+    if (previous === 'RUNNING') js.state = 'RECONCILING';
+    if (!ops.ctx.informers.deployments.get(fd.metadata.namespace, fd.metadata.name!)) await observeJmDeployment(ops, fd, s);
+    return false;
+  }
+  const view = runtime.view();
+  if (view.jobId !== js.jobId) {
+    await ops.event(fd, 'Warning', 'Missing', JOB_NOT_FOUND, 'Job');
+    s.reconciliationStatus.state = 'DEPLOYED';
+    js.state = 'RECONCILING';
+    s.error = JOB_NOT_FOUND;
+    return false;
+  }
+  // The operator reports RUNNING only once every task runs.
   const state = view.state === 'RUNNING' && !view.tasksRunning ? 'CREATED' : view.state;
-  if (s.jobStatus.state !== state) {
-    await ops.ctx.events.record(fd, { component: 'Job' }, { type: 'Normal', reason: 'JobStatusChanged', message: `Job status changed from ${s.jobStatus.state ?? 'RECONCILING'} to ${state}` });
-    s.jobStatus.updateTime = String(Date.now());
+  Object.assign(js, { state, jobName: view.jobName, startTime: String(view.startTime) });
+  if (state !== previous) {
+    js.updateTime = String(Date.now());
+    if (state === 'CANCELED' || (isTerminalJobState(state) && previous === 'CANCELLING')) {
+      editLastSpec(s, (spec, meta) => {
+        spec.job.state = 'suspended';
+        meta.firstDeployment = false;
+      });
+    }
+    if (state === 'FAILED' && view.failure) {
+      s.error = errorJson('org.apache.flink.runtime.JobException', view.failure);
+      await ops.event(fd, 'Warning', 'Error', view.failure, 'Job');
+    }
+    await ops.event(fd, 'Normal', 'JobStatusChanged', previous ? `Job status changed from ${previous} to ${state}` : `Job status changed to ${state}`, 'Job');
   }
-  Object.assign(s.jobStatus, { jobId: view.jobId, jobName: view.jobName, state, startTime: String(view.startTime) });
-  if (state === 'RUNNING' && s.reconciliationStatus?.state === 'DEPLOYED') s.reconciliationStatus = { ...s.reconciliationStatus, lastStableSpec: s.reconciliationStatus.lastReconciledSpec };
-  return s;
+  // ReconciliationUtils.checkAndUpdateStableSpec
+  const rs = s.reconciliationStatus;
+  if (rs.state === 'DEPLOYED' && (state === 'RUNNING' || (state === 'FINISHED' && lastSpec(s)?.job?.state === 'running'))) rs.lastStableSpec = rs.lastReconciledSpec;
+  if (isTerminalJobState(state)) {
+    const latest = runtime.latestSnapshot();
+    if (latest?.path) js.upgradeSavepointPath = latest.path;
+    else if (state === 'CANCELED') delete js.upgradeSavepointPath;
+  }
+  return true;
+}
+
+function clusterInfo(fd: KubeObject): Record<string, string> {
+  const version = /:(\d+\.\d+\.\d+)/.exec(String(fd.spec?.image ?? ''))?.[1] ?? String(fd.spec?.flinkVersion ?? 'v1_20').replace(/^v/, '').replace('_', '.');
+  return { 'flink-version': version, 'flink-revision': 'simulated', 'total-cpu': String(fd.spec?.taskManager?.resource?.cpu ?? 1), 'total-memory': String(fd.spec?.taskManager?.resource?.memory ?? '') };
+}
+
+/** Observes into `s` (a working copy of the status). */
+export async function observe(ops: FlinkOps, fd: KubeObject, s: Status): Promise<void> {
+  if (!readyToObserve(ops, fd, s)) return;
+  if (s.jobManagerDeploymentStatus !== 'READY') await observeJmDeployment(ops, fd, s);
+  if (s.jobManagerDeploymentStatus === 'READY') await observeJob(ops, fd, s);
+  if (s.jobManagerDeploymentStatus === 'READY') s.clusterInfo = { ...s.clusterInfo, ...clusterInfo(fd) };
+  const rs = s.reconciliationStatus;
+  if (s.jobManagerDeploymentStatus !== 'ERROR' && s.jobStatus.state !== 'FAILED' && rs.lastStableSpec && rs.lastStableSpec === rs.lastReconciledSpec) delete s.error;
 }

@@ -1,19 +1,19 @@
-// savepointRedeployNonce with initialSavepointPath: the running job is cancelled without a
-// savepoint, cluster and HA data go, and the job starts again from that savepoint.
-import type { KubeObject } from '../api-client.ts';
-import type { FlinkOps } from './flink-ops.ts';
-import { recordSuspended } from './flink-suspend.ts';
-import type { Status } from './flink-status.ts';
+// savepointRedeployNonce (AbstractJobReconciler.redeployWithSavepoint, 1.15.0): the current job
+// is cancelled STATELESS (cluster and HA metadata deleted, no new savepoint),
+// upgradeSavepointPath becomes initialSavepointPath, the job is deployed from it when its spec
+// says running, and the spec is marked stable (so no rollback to the old job). An empty
+// initialSavepointPath never gets here: the validator rejects it (flink-reconcile.ts).
+import { deploy } from './flink-resume.ts';
+import type { Pass } from './flink-ops.ts';
+import { recordSpec, type Spec } from './flink-status.ts';
 
-export async function redeployFromSavepoint(ops: FlinkOps, fd: KubeObject, s: Status, wasRunning: boolean, wantRunning: boolean): Promise<void> {
-  const ns = fd.metadata.namespace!;
-  const name = fd.metadata.name!;
-  if (wasRunning) {
-    ops.world.model(ns, name).runtime?.cancel();
-    await ops.teardown(ns, name, true);
-    s.jobStatus.state = 'FINISHED';
-    s.jobManagerDeploymentStatus = 'MISSING';
-  }
-  if (!wantRunning) return recordSuspended(ops, fd, s);
-  await ops.deploy(fd, s, { restorePath: fd.spec?.job?.initialSavepointPath, first: false });
+export async function redeployFromSavepoint(p: Pass, spec: Spec): Promise<void> {
+  await p.ops.cancelJob(p.fd, p.s, 'STATELESS');
+  spec.job.upgradeMode = 'savepoint';
+  const path = spec.job.initialSavepointPath as string | undefined;
+  if (path) p.s.jobStatus.upgradeSavepointPath = path;
+  else delete p.s.jobStatus.upgradeSavepointPath;
+  if ((spec.job.state ?? 'running') === 'running') await deploy(p, spec, path, false);
+  recordSpec(p.fd, p.s, spec, spec.job.state ?? 'running', false, p.ops.taskManagerInfo(p.fd, spec));
+  p.s.reconciliationStatus.lastStableSpec = p.s.reconciliationStatus.lastReconciledSpec;
 }

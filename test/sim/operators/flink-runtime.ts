@@ -6,8 +6,11 @@
 // from the last completed checkpoint (or the savepoint it started from, or scratch) with the
 // task attempt number + 1, replaying what came after the checkpoint. A JobManager that dies
 // takes its execution with it (`shutdown`); the next one restores from HA (flink-cluster.ts).
+// Configured durations (rate, checkpoint interval, restart delay) run on the simulation's clock
+// (time-scale.ts). The `flink` fault knobs make it misbehave on purpose (faults.ts).
 import { randomBytes } from 'node:crypto';
 import type { SimFaults } from '../faults.ts';
+import { simElapsed, simMs } from '../time-scale.ts';
 import type { RestartStrategy } from './flink-config.ts';
 import type { FlinkJobModel, FlinkWorld, Snapshot, TaskManagerHandle } from './flink-job.ts';
 import { HELLO_LOGGER, logLine, sequenceMessage, type LogLayout } from './flink-logs.ts';
@@ -15,6 +18,7 @@ import { HELLO_LOGGER, logLine, sequenceMessage, type LogLayout } from './flink-
 export type FlinkJobState = 'INITIALIZING' | 'CREATED' | 'RUNNING' | 'FAILING' | 'FAILED' | 'CANCELLING' | 'CANCELED' | 'FINISHED' | 'RESTARTING' | 'SUSPENDED';
 
 const TERMINAL: readonly FlinkJobState[] = ['FAILED', 'CANCELED', 'FINISHED', 'SUSPENDED'];
+const GLOBALLY_TERMINAL: readonly FlinkJobState[] = ['FAILED', 'CANCELED', 'FINISHED'];
 const TICK_MS = 20;
 
 export type FlinkKnobs = NonNullable<SimFaults['flink']>;
@@ -36,6 +40,10 @@ export interface RuntimeSettings {
   initialSavepoint: Snapshot | undefined;
   /** Where completed checkpoints are recorded for HA; undefined without HA. */
   onCheckpoint: ((s: Snapshot) => Promise<void>) | undefined;
+  /** The job reached a globally terminal state (its HA entries are cleaned up). */
+  onTerminal: (() => Promise<void>) | undefined;
+  /** `execution.savepoint.ignore-unclaimed-state` (the job's allowNonRestoredState). */
+  allowNonRestoredState: boolean;
   /** A JobManager log line. */
   log(level: 'INFO' | 'WARN' | 'ERROR', logger: string, message: string): void;
   /** The latest `flink` knobs (refreshed in the background). */
@@ -65,10 +73,20 @@ export interface JobView {
   startTime: number;
   attempt: number;
   lastCheckpoint: Snapshot | undefined;
+  /** Why the job FAILED, when it did. */
+  failure: string | undefined;
 }
 
 const JM_LOGGER = 'org.apache.flink.runtime.executiongraph.ExecutionGraph';
 const CKPT_LOGGER = 'org.apache.flink.runtime.checkpoint.CheckpointCoordinator';
+const SCHEDULER_LOGGER = 'org.apache.flink.runtime.scheduler.DefaultScheduler';
+
+export interface BeginOptions {
+  /** The checkpoint id counter from HA (the next id is this + 1). */
+  checkpointCounter?: number;
+  /** The job is recovering after a fault (a failover, or a new JobManager taking over from HA). */
+  recovery?: boolean;
+}
 
 export class JobRuntime {
   state: FlinkJobState = 'INITIALIZING';
@@ -78,6 +96,10 @@ export class JobRuntime {
   position = 0;
   readonly startTime = Date.now();
   lastCompleted: Snapshot | undefined;
+  /** Why the job FAILED, when it did. */
+  failure: string | undefined;
+  /** The last savepoint this execution took. */
+  lastSavepoint: Snapshot | undefined;
   checkpointCounter = 0;
   readonly triggers = new Map<string, SavepointTrigger>();
   private readonly model: FlinkJobModel;
@@ -92,6 +114,10 @@ export class JobRuntime {
   /** Set by stop-with-savepoint: the source emits nothing more. */
   private draining = false;
   private checkpointInFlight = false;
+  /** Set when the job recovers with the `neverRecover` knob on: its tasks never get slots again. */
+  private stuck = false;
+  /** Records logged since the last garbage line (the `garbageLines` knob). */
+  private sinceGarbage = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private ticker: NodeJS.Timeout | undefined;
   private checkpointer: NodeJS.Timeout | undefined;
@@ -109,27 +135,36 @@ export class JobRuntime {
   }
 
   view(): JobView {
-    return { jobId: this.s.jobId, jobName: this.s.jobName, state: this.state, tasksRunning: this.tasksRunning, startTime: this.startTime, attempt: this.attempt, lastCheckpoint: this.lastCompleted };
+    return { jobId: this.s.jobId, jobName: this.s.jobName, state: this.state, tasksRunning: this.tasksRunning, startTime: this.startTime, attempt: this.attempt, lastCheckpoint: this.lastCompleted, failure: this.failure };
   }
 
   /** Starts (or, after a failover, restarts) the execution from `from` (undefined = scratch). */
-  begin(from: Snapshot | undefined, reason: 'jobmanager-start' | 'failover', checkpointCounter?: number): void {
+  begin(from: Snapshot | undefined, reason: 'jobmanager-start' | 'failover', opts: BeginOptions = {}): void {
     if (this.stopped) return;
-    if (checkpointCounter !== undefined) this.checkpointCounter = checkpointCounter;
-    const lose = from !== undefined && this.s.knobs().loseStateOnRestore === true;
+    const knobs = this.s.knobs();
+    if (opts.checkpointCounter !== undefined) this.checkpointCounter = opts.checkpointCounter;
+    if (from?.kind === 'checkpoint' && knobs.restoreOlderCheckpoint) from = this.olderCheckpoint(from) ?? from;
+    const lose = from !== undefined && (knobs.loseStateOnRestore === true || (knobs.loseStateOnResume === true && reason === 'jobmanager-start'));
     this.position = lose ? 0 : (from?.position ?? 0);
+    this.stuck = opts.recovery === true && knobs.neverRecover === true;
     this.model.restores.push({
       atMs: Date.now(),
       jobId: this.s.jobId,
       reason,
       source: from ? from.kind : 'scratch',
       ...(from?.path ? { path: from.path } : {}),
+      ...(from?.checkpointId !== undefined ? { checkpointId: from.checkpointId } : {}),
       snapshotPosition: from?.position ?? 0,
       restoredPosition: this.position,
       attempt: this.attempt,
     });
-    if (from?.kind === 'checkpoint') this.s.log('INFO', CKPT_LOGGER, `Restoring job ${this.s.jobId} from Checkpoint ${from.checkpointId ?? 0} @ ${from.atMs} for ${this.s.jobId} located at ${from.path ?? '<checkpoint>'}.`);
-    else if (from) this.s.log('INFO', CKPT_LOGGER, `Starting job ${this.s.jobId} from savepoint ${from.path} (allowNonRestoredState=false)`);
+    if (from?.kind === 'savepoint' && reason === 'jobmanager-start') {
+      // CheckpointCoordinator.restoreSavepoint: ids continue after the savepoint's own.
+      this.s.log('INFO', CKPT_LOGGER, `Starting job ${this.s.jobId} from savepoint ${from.path} (${this.s.allowNonRestoredState ? 'allowing non restored state' : ''})`);
+      this.checkpointCounter = Math.max(this.checkpointCounter, from.checkpointId ?? 0);
+      this.s.log('INFO', CKPT_LOGGER, `Reset the checkpoint ID of job ${this.s.jobId} to ${this.checkpointCounter + 1}.`);
+    }
+    if (from) this.s.log('INFO', CKPT_LOGGER, `Restoring job ${this.s.jobId} from ${from.kind === 'savepoint' ? 'Savepoint' : 'Checkpoint'} ${from.checkpointId ?? 0} @ ${from.atMs} for ${from.jobId} located at ${from.path ?? '<checkpoint>'}.`);
     else this.s.log('INFO', CKPT_LOGGER, 'No checkpoint found during restore.');
     const prev = this.state;
     this.state = 'RUNNING';
@@ -137,15 +172,22 @@ export class JobRuntime {
     this.trySchedule();
   }
 
+  /** The completed checkpoint of this job just before `latest` (the `restoreOlderCheckpoint` knob). */
+  private olderCheckpoint(latest: Snapshot): Snapshot | undefined {
+    return this.model.completedCheckpoints.filter((c) => c.jobId === latest.jobId && (c.checkpointId ?? 0) < (latest.checkpointId ?? 0) && c.path && this.world.storage.has(c.path)).at(-1);
+  }
+
   /** The job cannot even start (e.g. its savepoint is gone): FAILED, as Flink reports it. */
   failAtStart(message: string): void {
     this.state = 'FAILED';
+    this.failure = message;
     this.s.log('ERROR', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state INITIALIZING to FAILED: ${message}`);
+    this.terminated();
   }
 
   /** Deploys the tasks once enough slots are registered. */
   private trySchedule(): void {
-    if (this.stopped || this.state !== 'RUNNING' || this.tasksRunning || this.assignment.length) return;
+    if (this.stopped || this.stuck || this.state !== 'RUNNING' || this.tasksRunning || this.assignment.length) return;
     const tms = [...this.model.taskManagers.values()];
     const slots: TaskManagerHandle[] = tms.flatMap((tm) => Array.from({ length: tm.slots }, () => tm));
     if (slots.length < this.s.parallelism) return;
@@ -165,7 +207,7 @@ export class JobRuntime {
       this.ticker = setInterval(() => this.tick(), TICK_MS);
       this.ticker.unref();
       if (this.s.checkpointIntervalMs) {
-        this.checkpointer = setInterval(() => void this.checkpoint(), this.s.checkpointIntervalMs);
+        this.checkpointer = setInterval(() => void this.checkpoint(), simMs(this.s.checkpointIntervalMs));
         this.checkpointer.unref();
       }
     });
@@ -197,9 +239,11 @@ export class JobRuntime {
   /** Emits the records due by now at the configured rate, round-robin over the subtasks. */
   private tick(): void {
     if (!this.tasksRunning || this.draining) return;
-    const due = Math.floor(((Date.now() - this.runningSince) * this.s.rate) / 1000) - this.emittedThisRun;
+    const due = Math.floor((simElapsed(Date.now() - this.runningSince) * this.s.rate) / 1000) - this.emittedThisRun;
     if (due <= 0) return;
-    const drop = new Set(this.s.knobs().dropRecords ?? []);
+    const knobs = this.s.knobs();
+    const drop = new Set(knobs.dropRecords ?? []);
+    const garbageEvery = knobs.garbageLines && knobs.garbageLines > 0 ? knobs.garbageLines : 0;
     const batches = new Map<TaskManagerHandle, string[]>();
     for (let i = 0; i < Math.min(due, 5000); i++) {
       const seq = ++this.position;
@@ -215,7 +259,12 @@ export class JobRuntime {
       const thread = `${this.taskName()} (${subtask + 1}/${this.s.parallelism})#${this.attempt}`;
       let lines = batches.get(tm);
       if (!lines) batches.set(tm, (lines = []));
-      lines.push(logLine(this.s.layout, 'INFO', HELLO_LOGGER, sequenceMessage(seq, subtask, this.attempt), thread));
+      const line = logLine(this.s.layout, 'INFO', HELLO_LOGGER, sequenceMessage(seq, subtask, this.attempt), thread);
+      lines.push(line);
+      if (garbageEvery && ++this.sinceGarbage >= garbageEvery) {
+        this.sinceGarbage = 0;
+        lines.push(truncatedCopy(line));
+      }
     }
     for (const [tm, lines] of batches) tm.write(lines);
   }
@@ -247,14 +296,26 @@ export class JobRuntime {
       // With HA a checkpoint only counts once its pointer is in the HA store.
       if (this.s.onCheckpoint && snapshot.path) await this.s.onCheckpoint(snapshot);
       if (this.stopped || this.attempt !== attempt) return;
-      this.lastCompleted = snapshot;
-      this.model.lastCheckpoint = snapshot;
-      this.s.log('INFO', CKPT_LOGGER, `Completed checkpoint ${id} for job ${this.s.jobId} (${1024 + position * 8} bytes, checkpointDuration=${Date.now() - started} ms, finalizationTime=0 ms).`);
+      this.completed(snapshot, started);
     } catch (err) {
       this.s.log('WARN', CKPT_LOGGER, `Failed to trigger or complete checkpoint for job ${this.s.jobId}: ${String(err)}`);
     } finally {
       this.checkpointInFlight = false;
     }
+  }
+
+  /** A completed checkpoint becomes the one to restore from; CheckpointCoordinator logs it. */
+  private completed(snapshot: Snapshot, startedMs: number): void {
+    this.lastCompleted = snapshot;
+    this.model.lastCheckpoint = snapshot;
+    this.model.completedCheckpoints.push(snapshot);
+    this.logCompleted(snapshot, startedMs);
+  }
+
+  /** CheckpointCoordinator's line for every completed checkpoint and savepoint. */
+  private logCompleted(snapshot: Snapshot, startedMs: number): void {
+    const duration = Math.round(simElapsed(Date.now() - startedMs));
+    this.s.log('INFO', CKPT_LOGGER, `Completed checkpoint ${snapshot.checkpointId} for job ${this.s.jobId} (${1024 + snapshot.position * 8} bytes, checkpointDuration=${duration} ms, finalizationTime=0 ms).`);
   }
 
   /** A TaskManager went away: if it ran tasks, the job fails over. */
@@ -270,19 +331,20 @@ export class JobRuntime {
     this.stopTasks();
     if (this.s.restart.kind === 'none' || this.restartsUsed >= this.s.restart.attempts) {
       this.state = 'FAILED';
+      this.failure = `org.apache.flink.runtime.JobException: Recovery is suppressed by ${this.s.restart.kind === 'none' ? 'NoRestartBackoffTimeStrategy' : 'the restart strategy'}: ${cause}`;
       this.s.log('INFO', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state RUNNING to FAILING.`);
       this.s.log('ERROR', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state FAILING to FAILED: ${cause} (restart strategy: ${this.s.restart.kind === 'none' ? 'none' : 'attempts exhausted'}).`);
+      this.terminated();
       return;
     }
     this.restartsUsed += 1;
     this.state = 'RESTARTING';
     this.s.log('INFO', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state RUNNING to RESTARTING.`);
-    const delay = this.s.restart.delayMs;
-    this.later(delay, () => {
+    this.later(simMs(this.s.restart.delayMs), () => {
       void this.s.refreshKnobs().finally(() => {
         if (this.stopped || this.state !== 'RESTARTING') return;
         this.attempt += 1;
-        this.begin(this.lastCompleted ?? this.s.initialSavepoint, 'failover');
+        this.begin(this.lastCompleted ?? this.s.initialSavepoint, 'failover', { recovery: true });
       });
     });
   }
@@ -319,9 +381,12 @@ export class JobRuntime {
     const attempt = this.attempt;
     if (stop) this.draining = true;
     const position = this.position;
+    const started = Date.now();
+    if (kind === 'savepoint') this.s.log('INFO', SCHEDULER_LOGGER, `Triggering ${stop ? 'stop-with-' : ''}savepoint for job ${this.s.jobId}.`);
     trigger.done = (async () => {
       await this.aligned();
-      await new Promise<void>((r) => this.later(this.s.savepointMs, r));
+      const extra = kind === 'savepoint' ? (this.s.knobs().savepointDelayMs ?? 0) : 0;
+      await new Promise<void>((r) => this.later(this.s.savepointMs + extra, r));
       if (this.stopped || this.attempt !== attempt || !this.tasksRunning) return fail('Checkpoint was declined (tasks not ready or job restarted).');
       if (kind === 'savepoint' && this.s.knobs().failSavepoints) return fail('java.util.concurrent.CompletionException: org.apache.flink.runtime.checkpoint.CheckpointException: Asynchronous task checkpoint failed (simulated: failSavepoints).');
       const checkpointId = ++this.checkpointCounter;
@@ -329,19 +394,21 @@ export class JobRuntime {
       const path = kind === 'savepoint' ? `${base}/savepoint-${this.s.jobId.slice(0, 6)}-${randomBytes(6).toString('hex')}` : base ? `${base}/${this.s.jobId}/chk-${checkpointId}` : undefined;
       const snapshot: Snapshot = { kind, path, position, jobId: this.s.jobId, checkpointId, atMs: Date.now() };
       if (path) this.world.storage.set(path, snapshot);
-      if (kind === 'savepoint') this.model.savepoints.set(path!, position);
-      else {
+      if (kind === 'savepoint') {
+        this.model.savepoints.set(path!, position);
+        this.lastSavepoint = snapshot;
+        this.logCompleted(snapshot, started);
+      } else {
         if (this.s.onCheckpoint && path) await this.s.onCheckpoint(snapshot);
-        this.lastCompleted = snapshot;
-        this.model.lastCheckpoint = snapshot;
+        this.completed(snapshot, started);
       }
       trigger.state = 'COMPLETED';
       trigger.location = path;
-      this.s.log('INFO', CKPT_LOGGER, `Completed checkpoint ${checkpointId} for job ${this.s.jobId} (${kind} ${path ?? 'in memory'}).`);
       if (stop) {
         this.stopTasks();
         this.state = 'FINISHED';
         this.s.log('INFO', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state RUNNING to FINISHED.`);
+        this.terminated();
       }
     })().finally(() => {
       if (stop) this.draining = false;
@@ -355,6 +422,20 @@ export class JobRuntime {
     this.stopTasks();
     this.state = 'CANCELED';
     this.s.log('INFO', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state ${prev} to CANCELED.`);
+    this.terminated();
+  }
+
+  /** Flink's Dispatcher cleans up a globally terminated job's HA entries. */
+  private terminated(): void {
+    if (GLOBALLY_TERMINAL.includes(this.state)) void this.s.onTerminal?.().catch(() => undefined);
+  }
+
+  /** The latest completed checkpoint or savepoint (what the REST API's checkpoint statistics report). */
+  latestSnapshot(): Snapshot | undefined {
+    const a = this.lastCompleted;
+    const b = this.lastSavepoint;
+    if (!a || !b) return a ?? b;
+    return (b.checkpointId ?? 0) > (a.checkpointId ?? 0) ? b : a;
   }
 
   /** The JobManager process is gone: nothing of this execution survives but what was stored. */
@@ -373,4 +454,10 @@ export class JobRuntime {
     }
     if (this.model.runtime === this) this.model.runtime = undefined;
   }
+}
+
+/** A record line cut off mid-way (the `garbageLines` knob): ours by its marker, but broken. */
+function truncatedCopy(line: string): string {
+  const cut = line.indexOf('subtask=');
+  return cut > 0 ? line.slice(0, cut + 'subtask='.length) : line.slice(0, Math.ceil(line.length / 2));
 }
