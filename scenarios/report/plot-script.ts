@@ -76,8 +76,13 @@ export const PLOT_SCRIPT = String.raw`
       text(g, mx + 3, 14 + (row++ % 3) * 14, label, 'marker-label', 'start');
     });
 
-    var d = s.points.map(function (p) { return x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1); }).join(' ');
-    el('polyline', { points: d, 'class': 'series' }, svg);
+    // A pause in the records (a suspend, a restart) breaks the line instead of bridging it.
+    var segments = [[]], gap = span / 50;
+    s.points.forEach(function (p, i) {
+      if (i > 0 && p[0] - s.points[i - 1][0] > gap) segments.push([]);
+      segments[segments.length - 1].push(x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1));
+    });
+    segments.forEach(function (seg) { if (seg.length) el('polyline', { points: seg.join(' '), 'class': 'series' }, svg); });
     if (s.points.length < 400) {
       var dots = el('g', { 'class': 'dots' }, svg);
       s.points.forEach(function (p) { el('circle', { cx: x(p[0]).toFixed(1), cy: y(p[1]).toFixed(1), r: 1.6 }, dots); });

@@ -9,7 +9,7 @@ import type { ScenarioOutcome } from '../../scenarios/run.ts';
 
 export const T0 = 1_790_000_000_000;
 
-/** 1..200 at 10 records a second, a TaskManager killed at 100 with a replay from 91, and the other events. */
+/** 1..200 at 10 records a second; a TaskManager killed at 100, replaying from 91; a savepoint and a suspend at 150 and a resume 5 s later. */
 export function historyEvents(): HistoryEvent[] {
   const evs: HistoryEvent[] = [];
   const rec = (seq: number, t: number): void => void evs.push({ t, kind: 'record', seq, subtask: seq % 2, attempt: 0, source: 'pod/tm-1/flink-main-container/0' });
@@ -17,11 +17,11 @@ export function historyEvents(): HistoryEvent[] {
   evs.push({ t: T0 + 9_050, kind: 'checkpoint', id: 1, triggered: T0 + 9_000 });
   evs.push({ t: T0 + 10_050, kind: 'fault', name: 'kill-taskmanager' });
   evs.push({ t: T0 + 10_500, kind: 'restore', from: 'checkpoint', id: 1 });
-  for (let seq = 91; seq <= 150; seq++) rec(seq, T0 + 10_000 + seq * 100);
-  evs.push({ t: T0 + 25_000, kind: 'savepoint', path: 's3://flink-data/savepoints/savepoint-</script><b>x', seq: 150 });
-  evs.push({ t: T0 + 25_100, kind: 'suspend' });
-  evs.push({ t: T0 + 30_000, kind: 'resume' });
-  for (let seq = 151; seq <= 200; seq++) rec(seq, T0 + 15_000 + seq * 100);
+  for (let seq = 91; seq <= 150; seq++) rec(seq, T0 + 1_500 + seq * 100);
+  evs.push({ t: T0 + 16_600, kind: 'savepoint', path: 's3://flink-data/savepoints/savepoint-</script><b>x', seq: 150 });
+  evs.push({ t: T0 + 16_700, kind: 'suspend' });
+  evs.push({ t: T0 + 22_000, kind: 'resume' });
+  for (let seq = 151; seq <= 200; seq++) rec(seq, T0 + 7_500 + seq * 100);
   return evs;
 }
 
