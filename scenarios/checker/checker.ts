@@ -101,6 +101,7 @@ export class Checker {
   private readonly replayWindows: ReplayWindow[] = [];
   private pendingLiveness: PendingLiveness[] = [];
   private readonly doneLiveness: PendingLiveness[] = [];
+  /** Declared resets: `label` is the fault they were declared for (the next one), -1 until it comes. */
   private readonly expectResets: Array<{ label: number; seen: boolean }> = [];
   private tEnd = -Infinity;
 
@@ -124,6 +125,7 @@ export class Checker {
     switch (ev.kind) {
       case 'fault':
         this.label = this.newLabel(ev.name);
+        for (const e of this.expectResets) if (e.label < 0) e.label = this.label;
         this.openWindow();
         this.startLiveness(ev.t, ev.deadline);
         return;
@@ -152,7 +154,7 @@ export class Checker {
         return;
       }
       case 'expect-reset':
-        this.expectResets.push({ label: this.label, seen: false });
+        this.expectResets.push({ label: -1, seen: false });
         return;
       case 'expect-rewind': {
         const track = this.seq ?? this.numbers.find(ev.to);
@@ -285,6 +287,10 @@ export class Checker {
 
   private resetCheck(track: Track, ep: Episode, t: number): void {
     if (ep.reset || track.allowed.has(track.origin)) return; // a window back to the start: nothing was snapshotted yet
+    // A track that may still turn out to be the far side of a gap (its parent never moved on, or
+    // a replay filled the gap) has no start of its own.
+    const parent = track.parent;
+    if (parent && (parent.advances === track.parentAdvancesAtBirth || parent.hw + 1 >= track.origin)) return;
     ep.reset = true;
     ep.resetExpected = this.expectResets.length > 0;
     for (const e of this.expectResets) e.seen = true;

@@ -35,14 +35,17 @@ export class NumberTracks {
     return undefined;
   }
 
-  /** The sequences: every tentative track whose parent never moved again folded into that parent. */
+  /**
+   * The sequences: every tentative track folded into its parent when the parent never moved again
+   * (what lies between was lost), or when a replay filled the gap so that both now touch.
+   */
   settle(): Track[] {
     const kept: Track[] = [];
     const foldedInto = new Map<Track, Track>();
     for (const track of this.tracks) {
       const parent = track.parent;
-      if (parent && parent.advances === track.parentAdvancesAtBirth) {
-        const into = foldedInto.get(parent) ?? parent;
+      const into = parent && (foldedInto.get(parent) ?? parent);
+      if (parent && into && (parent.advances === track.parentAdvancesAtBirth || into.hw + 1 >= track.origin)) {
         fold(into, track);
         foldedInto.set(track, into);
       } else kept.push(track);

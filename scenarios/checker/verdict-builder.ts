@@ -198,8 +198,8 @@ export function buildVerdict(state: CheckerState): Verdict {
   }
   for (const e of state.expectResets) {
     if (e.seen) continue;
-    const after = state.labels[e.label] ?? 'start';
-    findings.push({ kind: 'reset-missing', fail: true, count: 1, after, message: `a reset was declared after ${after}, but no sequence fell back to its start` });
+    const after = e.label < 0 ? 'the end' : state.labels[e.label]!;
+    findings.push({ kind: 'reset-missing', fail: true, count: 1, after, message: `a reset was declared for ${e.label < 0 ? 'a fault that never came' : after}, but no sequence fell back to its start` });
   }
   const liveness = livenessChecks(state, findings);
   if (state.malformed) {
