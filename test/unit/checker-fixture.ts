@@ -7,6 +7,9 @@ import type { Verdict } from '../../scenarios/checker/verdict.ts';
 
 export const T0 = 1_795_000_000_000;
 
+/** A history event without its time (distributed over the union, so each kind keeps its keys). */
+type Untimed<E> = E extends unknown ? Omit<E, 't'> : never;
+
 export class RunBuilder {
   t = T0;
   attempt = 0;
@@ -57,7 +60,7 @@ export class RunBuilder {
     return this.records(from, to, swaps);
   }
 
-  event(ev: Omit<HistoryEvent, 't'>, dt = 10): this {
+  event(ev: Untimed<HistoryEvent>, dt = 10): this {
     this.t += dt;
     this.events.push({ ...ev, t: this.t } as HistoryEvent);
     return this;
