@@ -9,7 +9,8 @@
 //   ReconciliationException, a Warning SavepointError / CheckpointError carrying that JSON; it is
 //   retried (TRIGGER_PENDING after 10 s * 2^(failures-1)) only while failures <= backoffLimit, so
 //   the default -1 means FAILED for good on the first failure;
-// - deletion: an IN_PROGRESS savepoint keeps its finalizer until it ends; a COMPLETED one with
+// - deletion: an IN_PROGRESS savepoint keeps its finalizer, and since cleanup never observes the
+//   trigger again it stays blocked until someone removes the finalizer; a COMPLETED one with
 //   disposeOnDelete (default true) is disposed, which needs its job RUNNING (else CleanupFailed).
 import type { KubeObject } from '../api-client.ts';
 import { simMs } from '../time-scale.ts';
