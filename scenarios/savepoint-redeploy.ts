@@ -21,7 +21,10 @@ export const savepointRedeploy: Scenario = {
     const mark = ctx.restartMark();
     const nonce = Number((await ctx.deployment())?.spec?.job?.savepointRedeployNonce ?? 0) + 1;
     ctx.say(`redeploying from ${path}`);
+    // The redeploy cancels the running job (a fault: what it emitted until then may come again)
+    // and restores the older savepoint (a declared rewind down to what it covers).
     ctx.note({ kind: 'expect-rewind', to: covers });
+    ctx.note({ kind: 'fault', name: 'savepoint-redeploy' });
     await patchJob(ctx, { initialSavepointPath: path, savepointRedeployNonce: nonce });
     await ctx.waitForRecovery(mark, before, `the redeployed job to pass ${before}`);
   },
