@@ -3,7 +3,7 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { cli: 'scripts/cli.ts' },
+  entryPoints: { cli: 'scripts/main.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -1,8 +1,8 @@
-// The command registry, and the ONE place that maps errors to exit codes.
+// The command registry, and the ONE place that maps errors (by class) and outcomes to exit codes.
 // Commands are loaded lazily so that `sandbox --help` starts fast.
 import { Command, CommanderError, Option } from 'commander';
-import { causeChain, describeError, ExitCode, isSandboxError } from './lib/errors.ts';
-import type { GlobalOptions } from './commands/options.ts';
+import { causeChain, describeError, InterruptedError, isSandboxError, NotAvailableError, UsageError, type SandboxError } from './lib/errors.ts';
+import type { CommandOutcome, GlobalOptions } from './commands/options.ts';
 import pkg from '../package.json' with { type: 'json' };
 import { writeJsonDocument } from './commands/json-output.ts';
 
@@ -14,11 +14,37 @@ const list = (value: string, previous: string[] = []): string[] => [
     .filter(Boolean),
 ];
 
+/** The exit codes of the README's "Exit codes"; no other file holds these numbers. */
+const EXIT = { ok: 0, failed: 1, notAvailable: 2, noVerdict: 2, usage: 64, interrupted: 130 } as const;
+
+/** What the command that ran returned: a verdict it printed itself rather than an error. */
+let outcome: CommandOutcome | void;
+
+function exitCodeOf(err: SandboxError): number {
+  if (err instanceof UsageError) return EXIT.usage;
+  if (err instanceof InterruptedError) return EXIT.interrupted;
+  if (err instanceof NotAvailableError) return EXIT.notAvailable;
+  // A number given where the error was thrown: deprecated, still used by scenarios/ and verify.
+  return err.exitCode ?? EXIT.failed;
+}
+
+/** Every error of a chain with its stack (a bug's stack is what its report needs). */
+function stacks(err: unknown): string {
+  const out: string[] = [];
+  for (let cur = err, depth = 0; cur !== undefined && cur !== null && depth < 10; depth++) {
+    const text = cur instanceof Error ? (cur.stack ?? `${cur.name}: ${cur.message}`) : String(cur);
+    out.push(depth === 0 ? text : `caused by: ${text}`);
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return out.join('\n');
+}
+
 function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
 }
 
 function buildProgram(): Command {
+  outcome = undefined;
   const program = new Command('sandbox')
     .description('A local sandbox for Apache Flink on Kubernetes: the platform of "Get Running with Apache Flink on Kubernetes" in one command, and scenarios that prove the job survives faults.')
     .option('--verbose', 'show every command and output line of each step')
@@ -51,7 +77,9 @@ function buildProgram(): Command {
     .command('status')
     .description('every component, its health, version and endpoint; the job state')
     .addOption(new Option('--profile <profile>', 'expect the components of this profile (default: what up installed)').choices(['full', 'minimal']))
-    .action(async (_opts, cmd: Command) => (await import('./commands/status.ts')).status(globals(cmd)));
+    .action(async (_opts, cmd: Command) => {
+      outcome = await (await import('./commands/status.ts')).status(globals(cmd));
+    });
 
   program
     .command('doctor')
@@ -96,8 +124,8 @@ function buildProgram(): Command {
 function printError(err: unknown, json: boolean): number {
   if (err instanceof CommanderError) {
     // commander already printed its message on stderr
-    const code = err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
-    if (json && code !== ExitCode.ok) {
+    const code = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (json && code !== EXIT.ok) {
       const message = err.message.replace(/^error: /, '');
       writeJsonDocument({ error: { message, causes: [message], hint: 'run with --help for usage', exitCode: code } });
     }
@@ -105,19 +133,19 @@ function printError(err: unknown, json: boolean): number {
   }
   if (isSandboxError(err)) {
     const causes = causeChain(err);
+    const exitCode = exitCodeOf(err);
     if (json) {
-      const error = { message: err.message, causes, hint: err.hint, artifacts: err.artifacts, exitCode: err.exitCode };
+      const error = { message: err.message, causes, hint: err.hint, artifacts: err.artifacts, exitCode };
       writeJsonDocument({ error, data: err.data });
     }
     process.stderr.write(`${describeError(err)}\n`);
-    return err.exitCode;
+    return exitCode;
   }
-  // A bug: show everything.
+  // A bug: show everything, the stack of every cause included.
   const causes = causeChain(err);
-  if (json) writeJsonDocument({ error: { message: causes[0] ?? 'unexpected error', causes, hint: 'this is a bug: please report it with the output on stderr', exitCode: ExitCode.failed } });
-  process.stderr.write(`✖ unexpected error (please report it):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  for (const cause of causes.slice(1)) process.stderr.write(`  caused by: ${cause}\n`);
-  return ExitCode.failed;
+  if (json) writeJsonDocument({ error: { message: causes[0] ?? 'unexpected error', causes, hint: 'this is a bug: please report it with the output on stderr', exitCode: EXIT.failed } });
+  process.stderr.write(`✖ unexpected error (please report it):\n${stacks(err)}\n`);
+  return EXIT.failed;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -130,24 +158,29 @@ export async function main(argv: string[]): Promise<number> {
     } else {
       program.outputHelp({ error: true });
       process.stderr.write('\nno command given (the interactive menu needs a terminal)\n');
-      return ExitCode.usage;
+      return EXIT.usage;
     }
   }
   try {
     await program.parseAsync(args, { from: 'user' });
     if (json) writeJsonDocument();
-    return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
+    if (outcome === 'failed') return EXIT.failed;
+    if (outcome === 'unknown') return EXIT.noVerdict;
+    // Deprecated: commands/verify.ts still sets process.exitCode instead of returning its outcome.
+    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
   } catch (err) {
     return printError(err, json);
   }
 }
 
-process.on('unhandledRejection', (reason) => {
-  process.exitCode = printError(reason, false);
-});
-
-const code = await main(process.argv);
-process.exitCode = code;
-// Let pending I/O flush, but do not hang on sockets left open by libraries.
-setTimeout(() => process.exit(code), 200).unref();
+/** What the executable (scripts/main.ts) runs; tests call main() in-process instead. */
+export async function runCli(): Promise<void> {
+  process.on('unhandledRejection', (reason) => {
+    process.exitCode = printError(reason, false);
+  });
+  const code = await main(process.argv);
+  process.exitCode = code;
+  // Let pending I/O flush, but do not hang on sockets left open by libraries.
+  setTimeout(() => process.exit(code), 200).unref();
+}
 

@@ -1,6 +1,6 @@
 // Commands whose capability arrives with a later issue: they exist in --help and say so
 // plainly, with exit code 2, instead of pretending.
-import { ExitCode, SandboxError } from '../lib/errors.ts';
+import { NotAvailableError } from '../lib/errors.ts';
 import type { GlobalOptions } from './options.ts';
 
 const WHAT: Record<string, string> = {
@@ -11,8 +11,7 @@ const WHAT: Record<string, string> = {
 
 export function later(command: string, _opts: GlobalOptions, _arg?: string): Promise<never> {
   return Promise.reject(
-    new SandboxError(`\`sandbox ${command}\` is not available yet: ${WHAT[command] ?? command} is still being built`, {
-      exitCode: ExitCode.notYet,
+    new NotAvailableError(`\`sandbox ${command}\` is not available yet: ${WHAT[command] ?? command} is still being built`, {
       hint: 'use `sandbox up`, `status`, `open`, `doctor` and `down` meanwhile; see the README for what works today',
     }),
   );

@@ -1,7 +1,7 @@
 // `sandbox` with no command in a terminal: an interactive menu over the commands.
 // Never shown without a TTY (cli.ts prints the help instead), so CI never hangs on it.
 import { EXTRAS, type Profile } from '../lib/config.ts';
-import { describeError, ExitCode, isSandboxError, SandboxError } from '../lib/errors.ts';
+import { describeError, InterruptedError, isSandboxError } from '../lib/errors.ts';
 import { createServices, resetInterrupt } from '../lib/services.ts';
 import { INSTALL_CONFIGMAP } from '../steps/kit.ts';
 import { configFrom, type GlobalOptions } from './options.ts';
@@ -54,14 +54,13 @@ export async function menu(opts: GlobalOptions): Promise<void> {
       });
     } catch (err) {
       const closed = promptClosed(err);
-      if (closed === 'interrupt') throw new SandboxError('interrupted', { exitCode: ExitCode.interrupted });
+      if (closed === 'interrupt') throw new InterruptedError('interrupted');
       if (closed === 'closed') return;
       throw err;
     }
     if (action === 'quit') return;
     last = action;
     resetInterrupt();
-    process.exitCode = undefined;
     try {
       if (action === 'up') {
         const before = await lastInstall(opts);

@@ -1,6 +1,6 @@
 // `sandbox open <ui>`: a port-forward on 127.0.0.1 and a random free port, the URL,
 // and how to log in. Runs until Ctrl-C.
-import { ExitCode, SandboxError } from '../lib/errors.ts';
+import { SandboxError, UsageError } from '../lib/errors.ts';
 import type { Kube } from '../lib/kube/kube.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
 import { ES_NAME } from '../steps/eck.ts';
@@ -65,7 +65,7 @@ export async function open(ui: string, opts: GlobalOptions): Promise<void> {
   const cfg = await configFrom(opts);
   const names = ['kibana', 'minio', 'flink', 'heimdall'];
   if (!names.includes(ui)) {
-    throw new SandboxError(`unknown UI "${ui}"`, { exitCode: ExitCode.usage, hint: `use one of: ${names.join(', ')}` });
+    throw new UsageError(`unknown UI "${ui}"`, { hint: `use one of: ${names.join(', ')}` });
   }
   const kube = await createServices(cfg).kube();
   const target = (await targets(cfg, kube))[ui]!;

@@ -18,6 +18,13 @@ export interface GlobalOptions {
   force?: boolean;
 }
 
+/**
+ * How a command that prints its own verdict ended, when that is not success (status with an
+ * unhealthy component). cli.ts maps it to the exit code; failures the user must act on are
+ * thrown as errors instead.
+ */
+export type CommandOutcome = 'ok' | 'failed' | 'unknown';
+
 export function configFrom(opts: GlobalOptions): Promise<SandboxConfig> {
   return loadConfig({
     config: opts.config,

@@ -1,10 +1,11 @@
-// `sandbox status`: every component's health, version and endpoint, and the job state.
+// `sandbox status`: every component's health, version and endpoint, and the job state; its outcome is
+// `failed` (exit 1) when a component is not healthy.
 import { kubeContext } from '../lib/config.ts';
 import { SandboxError } from '../lib/errors.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
 import { pipeline } from '../steps/index.ts';
 import type { ComponentStatus, StepContext } from '../pipeline/step.ts';
-import { configFrom, emit, type GlobalOptions } from './options.ts';
+import { configFrom, emit, type CommandOutcome, type GlobalOptions } from './options.ts';
 import { INSTALL_CONFIGMAP } from '../steps/kit.ts';
 
 export interface JobStatus {
@@ -20,7 +21,7 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-export async function status(opts: GlobalOptions): Promise<void> {
+export async function status(opts: GlobalOptions): Promise<CommandOutcome> {
   const cfg = await configFrom(opts);
   const services = createServices(cfg);
   const kube = await services.kube().catch((err: unknown) => {
@@ -84,5 +85,5 @@ export async function status(opts: GlobalOptions): Promise<void> {
       : 'No Flink job deployed yet (scenarios deploy one).';
     return `${table(rows)}\n\n${jobText}`;
   });
-  if (!healthy) process.exitCode = 1;
+  return healthy ? 'ok' : 'failed';
 }

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kubeContext, type SandboxConfig } from '../lib/config.ts';
 import { planWaves, runFailure, runPipeline, selectSteps, type RunResult } from '../pipeline/engine.ts';
-import { ExitCode, SandboxError } from '../lib/errors.ts';
+import { InterruptedError, SandboxError, UsageError } from '../lib/errors.ts';
 import { newRunId, stateDir } from '../lib/paths.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
 import { pipeline } from '../steps/index.ts';
@@ -85,8 +85,7 @@ export async function up(opts: GlobalOptions): Promise<void> {
   const cfg = await configFrom(opts);
   if (cfg.cluster.provider === 'existing' && !cfg.jobImage) {
     // Refused before anything is installed: only a pushed image reaches a cluster the sandbox did not make.
-    throw new SandboxError('with --context the sandbox cannot load the job image into the cluster', {
-      exitCode: ExitCode.usage,
+    throw new UsageError('with --context the sandbox cannot load the job image into the cluster', {
       hint: 'build job/, push it to a registry the cluster pulls from, and pass --job-image <ref>',
     });
   }
@@ -124,7 +123,9 @@ export async function up(opts: GlobalOptions): Promise<void> {
     return;
   }
   const err = runFailure(result);
-  if (err.exitCode !== ExitCode.interrupted) {
+  // A bug (not a SandboxError) goes to cli.ts as it is: its stack is the evidence that matters.
+  if (!(err instanceof SandboxError)) throw err;
+  if (!(err instanceof InterruptedError)) {
     const { writeDiagnostics } = await import('../lib/diagnostics/bundle.ts');
     err.artifacts = await writeDiagnostics(clusterUp ? await services.kube().catch(() => undefined) : undefined, {
       runId,

@@ -2,7 +2,7 @@
 // Every node says in words what it allows (`allowed`), so that a refusal names the key,
 // the value given and what would be accepted, without a hand-written check per key.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { ExitCode, SandboxError } from './errors.ts';
+import { SandboxError, UsageError } from './errors.ts';
 
 export const PROFILES = ['full', 'minimal'] as const;
 export const PROVIDERS = ['kind', 'k3s', 'existing'] as const;
@@ -137,16 +137,14 @@ function refusal(err: ErrorObject, root: unknown): SandboxError {
     const where = keyPath([...segments, key]);
     const parent = schemaAt(segments);
     const known = Object.keys((parent?.properties as object | undefined) ?? {});
-    return new SandboxError(`unknown config key "${where}"`, {
-      exitCode: ExitCode.usage,
+    return new UsageError(`unknown config key "${where}"`, {
       hint: `got ${where}: ${shown(valueAt(root, [...segments, key]))}; allowed here: ${known.length ? `the keys ${known.join(', ')}` : (parent?.allowed ?? 'no other keys')}`,
     });
   }
   if (err.keyword === 'required') {
     const key = String((err.params as { missingProperty: string }).missingProperty);
     const where = keyPath([...segments, key]);
-    return new SandboxError(`config key "${where}" is missing`, {
-      exitCode: ExitCode.usage,
+    return new UsageError(`config key "${where}" is missing`, {
       hint: `got ${where}: nothing; allowed: ${schemaAt([...segments, key])?.allowed ?? 'a value'}`,
     });
   }
@@ -155,8 +153,7 @@ function refusal(err: ErrorObject, root: unknown): SandboxError {
   while (at.length && !schemaAt(at)?.allowed) at = at.slice(0, -1);
   const where = keyPath(at);
   const allowed = schemaAt(at)?.allowed ?? err.message ?? 'a valid value';
-  return new SandboxError(`invalid value for config key "${where}"`, {
-    exitCode: ExitCode.usage,
+  return new UsageError(`invalid value for config key "${where}"`, {
     hint: `got ${where}: ${shown(valueAt(root, at))}; allowed: ${allowed}`,
   });
 }

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { checkConfig } from './config-schema.ts';
-import { ExitCode, SandboxError } from './errors.ts';
+import { UsageError } from './errors.ts';
 
 export type Profile = 'full' | 'minimal';
 export type ClusterProvider = 'kind' | 'k3s' | 'existing';
@@ -199,8 +199,7 @@ export async function loadConfig(flags: ConfigFlags = {}): Promise<SandboxConfig
     try {
       text = await readFile(flags.config, 'utf8');
     } catch (err) {
-      throw new SandboxError(`cannot read config file ${flags.config}`, {
-        exitCode: ExitCode.usage,
+      throw new UsageError(`cannot read config file ${flags.config}`, {
         cause: err,
         hint: 'pass the path of a YAML or JSON file with overrides, e.g. --config sandbox.yaml',
       });
@@ -209,11 +208,11 @@ export async function loadConfig(flags: ConfigFlags = {}): Promise<SandboxConfig
     try {
       user = parseYaml(text);
     } catch (err) {
-      throw new SandboxError(`config file ${flags.config} is not valid YAML`, { exitCode: ExitCode.usage, cause: err });
+      throw new UsageError(`config file ${flags.config} is not valid YAML`, { cause: err });
     }
     if (user !== null && user !== undefined) {
       if (!isPlainObject(user)) {
-        throw new SandboxError(`config file ${flags.config} must hold a mapping`, { exitCode: ExitCode.usage });
+        throw new UsageError(`config file ${flags.config} must hold a mapping`);
       }
       checkConfig(user, { overrides: true });
       merged = mergeConfig(defaults, user);
@@ -237,14 +236,12 @@ export async function loadConfig(flags: ConfigFlags = {}): Promise<SandboxConfig
 /** What one key's schema cannot say: rules between keys. */
 function crossChecks(cfg: SandboxConfig): void {
   if (cfg.cluster.provider === 'existing' && !cfg.cluster.context) {
-    throw new SandboxError('cluster provider "existing" needs a kube context', {
-      exitCode: ExitCode.usage,
+    throw new UsageError('cluster provider "existing" needs a kube context', {
       hint: 'pass --context <kube-context> (see `kubectl config get-contexts`)',
     });
   }
   if (cfg.cluster.ingressHttpPort === cfg.cluster.ingressHttpsPort) {
-    throw new SandboxError('cluster.ingressHttpPort and cluster.ingressHttpsPort must differ', {
-      exitCode: ExitCode.usage,
+    throw new UsageError('cluster.ingressHttpPort and cluster.ingressHttpsPort must differ', {
       hint: `got both = ${cfg.cluster.ingressHttpPort}; allowed: two different free host ports, e.g. 8080 and 8443`,
     });
   }

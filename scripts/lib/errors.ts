@@ -1,7 +1,12 @@
-// User errors (bad input, missing prerequisites, timeouts) carry an exit code and
-// a one-line hint and are printed without a stack trace. Anything else is a bug and
-// cli.ts prints it with its stack. cli.ts is the one place that maps errors to exit codes.
+// User errors (bad input, missing prerequisites, timeouts) are SandboxErrors: printed with their
+// causes and a one-line hint, without a stack trace. Anything else is a bug, and cli.ts prints it
+// with its stack and asks for a report. Which exit code an error ends with follows from its class
+// (a usage error, an interrupt, ...); cli.ts is the one place that turns classes into numbers.
 
+/**
+ * @deprecated Throw UsageError, InterruptedError or NotAvailableError instead: cli.ts owns the
+ * numbers. Kept only while code written against it (scenarios/, commands/verify.ts) moves over.
+ */
 export const ExitCode = {
   ok: 0,
   failed: 1,
@@ -12,6 +17,7 @@ export const ExitCode = {
 
 export interface SandboxErrorOptions {
   hint?: string;
+  /** @deprecated Throw the error class that says what happened; cli.ts maps it to a number. */
   exitCode?: number;
   cause?: unknown;
   /** Where evidence was written (diagnostics bundle), printed after the message. */
@@ -20,9 +26,11 @@ export interface SandboxErrorOptions {
   data?: Record<string, unknown>;
 }
 
+/** Something the user can act on (the hint says how); the command fails with exit 1. */
 export class SandboxError extends Error {
   readonly hint?: string;
-  readonly exitCode: number;
+  /** @deprecated See SandboxErrorOptions.exitCode. */
+  readonly exitCode?: number;
   artifacts?: string;
   data?: Record<string, unknown>;
 
@@ -30,9 +38,33 @@ export class SandboxError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SandboxError';
     this.hint = options.hint;
-    this.exitCode = options.exitCode ?? ExitCode.failed;
+    this.exitCode = options.exitCode;
     this.artifacts = options.artifacts;
     this.data = options.data;
+  }
+}
+
+/** The command line or the config asked for something that does not exist or is out of range. */
+export class UsageError extends SandboxError {
+  constructor(message: string, options: SandboxErrorOptions = {}) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
+
+/** Ctrl-C (or SIGTERM) stopped the command cleanly; a re-run continues. */
+export class InterruptedError extends SandboxError {
+  constructor(message: string, options: SandboxErrorOptions = {}) {
+    super(message, options);
+    this.name = 'InterruptedError';
+  }
+}
+
+/** The command exists but what it does arrives with a later release. */
+export class NotAvailableError extends SandboxError {
+  constructor(message: string, options: SandboxErrorOptions = {}) {
+    super(message, options);
+    this.name = 'NotAvailableError';
   }
 }
 

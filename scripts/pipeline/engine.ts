@@ -4,7 +4,7 @@
 // renderer on a TTY, a plain timestamped one otherwise); steps never print.
 import type { Step, StepContext, StepServices } from './step.ts';
 import type { SandboxConfig } from '../lib/config.ts';
-import { causeChain, ExitCode, SandboxError } from '../lib/errors.ts';
+import { causeChain, InterruptedError, SandboxError, UsageError } from '../lib/errors.ts';
 
 export type StepOutcome = 'done' | 'already' | 'failed' | 'skipped' | 'blocked' | 'interrupted';
 
@@ -97,8 +97,7 @@ export function selectSteps(steps: readonly Step[], only: string[] | undefined, 
   const known = new Set(steps.map((s) => s.id));
   for (const id of [...(only ?? []), ...(skip ?? [])]) {
     if (!known.has(id)) {
-      throw new SandboxError(`unknown step "${id}"`, {
-        exitCode: ExitCode.usage,
+      throw new UsageError(`unknown step "${id}"`, {
         hint: `steps of this pipeline: ${[...known].join(', ')}`,
       });
     }
@@ -141,6 +140,12 @@ interface TaskHandle {
   output: string;
   newListr(tasks: unknown[], options?: unknown): unknown;
 }
+
+/**
+ * What each failed step threw, as thrown: the records hold only its text (they are written as
+ * JSON), and runFailure() must still tell a user error from a bug and keep the bug's stack.
+ */
+const failures = new WeakMap<StepRecord, unknown>();
 
 /** Runs the pipeline; never throws for step failures (they are in the result). */
 export async function runPipeline(steps: readonly Step[], opts: EngineOptions): Promise<RunResult> {
@@ -211,8 +216,10 @@ export async function runPipeline(steps: readonly Step[], opts: EngineOptions): 
       record.outcome = opts.signal.aborted ? 'interrupted' : 'failed';
       record.error = causeChain(err);
       record.hint = err instanceof SandboxError ? err.hint : undefined;
+      failures.set(record, err);
       gate.resolve(false);
-      throw new SandboxError(`${step.title} failed`, { cause: err, hint: record.hint });
+      // Only listr2 sees this one (it draws the step's ✖ line); runFailure() keeps the original.
+      throw new Error(`${step.title} failed`, { cause: err });
     }
   };
 
@@ -272,18 +279,22 @@ export async function runPipeline(steps: readonly Step[], opts: EngineOptions): 
   };
 }
 
-/** The error a failed run ends with: the first failure, its cause chain, and what it blocked. */
-export function runFailure(result: RunResult): SandboxError {
+/**
+ * The error a failed run ends with: the first failure, its cause chain, and what it blocked. A
+ * step that failed with anything but a SandboxError hit a bug: that error is kept as the cause
+ * (with its stack), and the run's error is not a SandboxError either, so cli.ts reports a bug.
+ */
+export function runFailure(result: RunResult): Error {
   const failed = result.steps.filter((s) => s.outcome === 'failed');
   const interrupted = result.steps.some((s) => s.outcome === 'interrupted');
   if (interrupted && failed.length === 0) {
-    return new SandboxError('interrupted; nothing is left half-done: re-run the same command to continue', {
-      exitCode: ExitCode.interrupted,
-    });
+    return new InterruptedError('interrupted; nothing is left half-done: re-run the same command to continue');
   }
   const blocked = result.steps.filter((s) => s.outcome === 'blocked').map((s) => s.id);
   const lines = failed.map((s) => `${s.title} failed: ${(s.error ?? []).join(': ')}`);
   if (blocked.length) lines.push(`not run because of that: ${blocked.join(', ')}`);
   const first = failed[0];
+  const bug = failed.map((s) => failures.get(s)).find((e) => e !== undefined && !(e instanceof SandboxError));
+  if (bug !== undefined) return new Error(lines.join('\n'), { cause: bug });
   return new SandboxError(lines.join('\n'), { hint: first?.hint });
 }

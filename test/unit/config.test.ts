@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaults, kubeContext, loadConfig, mergeConfig, type ConfigFlags, type SandboxConfig } from '../../scripts/lib/config.ts';
 import { checkConfig } from '../../scripts/lib/config-schema.ts';
-import { ExitCode, SandboxError } from '../../scripts/lib/errors.ts';
+import { SandboxError, UsageError } from '../../scripts/lib/errors.ts';
 
 let dir: string;
 let fileNo = 0;
@@ -102,12 +102,12 @@ describe('loadConfig: the config file', () => {
   it('refuses unknown keys at any depth, with the known keys as the hint', async () => {
     const top = await refusalOfFile('profiles: minimal\n');
     expect(top.message).toBe('unknown config key "profiles"');
-    expect(top.exitCode).toBe(ExitCode.usage);
+    expect(top).toBeInstanceOf(UsageError);
     expect(top.hint).toContain('profile, with, cluster');
 
     const nested = await refusalOfFile('cluster:\n  nmae: x\n');
     expect(nested.message).toBe('unknown config key "cluster.nmae"');
-    expect(nested.exitCode).toBe(64);
+    expect(nested).toBeInstanceOf(UsageError);
     expect(nested.hint).toBe('got cluster.nmae: "x"; allowed here: the keys provider, name, context, nodeImage, k3sImage, ingressHttpPort, ingressHttpsPort');
 
     const deep = await refusalOfFile('components:\n  eck:\n    versoin: 3.0.0\n');
@@ -132,27 +132,27 @@ describe('loadConfig: the config file', () => {
     const badImage = await refusalOfFile('jobImage: 5\n');
     expect(badImage.message).toBe('invalid value for config key "jobImage"');
     expect(badImage.hint).toBe('got jobImage: 5; allowed: an image reference');
-    expect(badImage.exitCode).toBe(ExitCode.usage);
+    expect(badImage).toBeInstanceOf(UsageError);
   });
 
   it('refuses names that only exist on every object (constructor, __proto__, toString) as unknown keys', async () => {
     for (const key of ['constructor', '__proto__', 'toString']) {
       const err = await refusalOfFile(`${key}: x\n`);
       expect(err.message).toBe(`unknown config key "${key}"`);
-      expect(err.exitCode).toBe(ExitCode.usage);
+      expect(err).toBeInstanceOf(UsageError);
     }
   });
 
   it('refuses values of the wrong type, naming the key, the value given and what is allowed', async () => {
     const port = await refusalOfFile('cluster:\n  ingressHttpPort: "8080"\n');
     expect(port.message).toBe('invalid value for config key "cluster.ingressHttpPort"');
-    expect(port.exitCode).toBe(ExitCode.usage);
+    expect(port).toBeInstanceOf(UsageError);
     expect(port.hint).toBe('got cluster.ingressHttpPort: "8080"; allowed: a whole number from 1 to 65535');
 
     const list = await refusalOfFile('with: ui\n');
     expect(list.message).toBe('invalid value for config key "with"');
     expect(list.hint).toBe('got with: "ui"; allowed: a list of extras, each one of: ui');
-    expect(list.exitCode).toBe(ExitCode.usage);
+    expect(list).toBeInstanceOf(UsageError);
 
     const section = await refusalOfFile('timeouts: 30\n');
     expect(section.message).toBe('invalid value for config key "timeouts"');
@@ -162,29 +162,29 @@ describe('loadConfig: the config file', () => {
   it('tells lists and mappings apart', async () => {
     const mapForList = await refusalOfFile('with:\n  ui: true\n');
     expect(mapForList.hint).toBe('got with: {"ui":true}; allowed: a list of extras, each one of: ui');
-    expect(mapForList.exitCode).toBe(ExitCode.usage);
+    expect(mapForList).toBeInstanceOf(UsageError);
 
     const listForMap = await refusalOfFile('cluster:\n  - kind\n');
     expect(listForMap.message).toBe('invalid value for config key "cluster"');
     expect(listForMap.hint).toMatch(/^got cluster: \["kind"\]; allowed: a mapping with the keys provider, name, /);
-    expect(listForMap.exitCode).toBe(ExitCode.usage);
+    expect(listForMap).toBeInstanceOf(UsageError);
   });
 
   it('refuses an empty value for a key that has a default', async () => {
     const err = await refusalOfFile('cluster:\n');
     expect(err.message).toBe('invalid value for config key "cluster"');
-    expect(err.exitCode).toBe(ExitCode.usage);
+    expect(err).toBeInstanceOf(UsageError);
     expect(err.hint).toMatch(/^got cluster: null; allowed: a mapping with the keys /);
   });
 
   it('refuses a file that is not a mapping, or not YAML', async () => {
     const list = await refusalOfFile('- profile\n- minimal\n');
     expect(list.message).toMatch(/must hold a mapping/);
-    expect(list.exitCode).toBe(ExitCode.usage);
+    expect(list).toBeInstanceOf(UsageError);
 
     const broken = await refusalOfFile('cluster: {name: [unclosed\n');
     expect(broken.message).toMatch(/is not valid YAML/);
-    expect(broken.exitCode).toBe(ExitCode.usage);
+    expect(broken).toBeInstanceOf(UsageError);
     expect(broken.cause).toBeInstanceOf(Error);
   });
 
@@ -192,7 +192,7 @@ describe('loadConfig: the config file', () => {
     const missing = join(dir, 'no-such-file.yaml');
     const err = await refusal({ config: missing });
     expect(err.message).toBe(`cannot read config file ${missing}`);
-    expect(err.exitCode).toBe(ExitCode.usage);
+    expect(err).toBeInstanceOf(UsageError);
     expect(err.hint).toMatch(/--config/);
     expect((err.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
   });
@@ -228,11 +228,11 @@ describe('loadConfig: flags', () => {
   it('refuses an unknown profile, extra or provider, listing the valid ones', async () => {
     const profile = await refusal({ profile: 'huge' });
     expect(profile.message).toBe('invalid value for config key "profile"');
-    expect(profile.exitCode).toBe(ExitCode.usage);
+    expect(profile).toBeInstanceOf(UsageError);
     expect(profile.hint).toBe('got profile: "huge"; allowed: one of: full, minimal');
 
     const extra = await refusal({ with: ['ui', 'grafana'] });
-    expect(extra.exitCode).toBe(ExitCode.usage);
+    expect(extra).toBeInstanceOf(UsageError);
     expect(extra.hint).toBe('got with: ["ui","grafana"]; allowed: a list of extras, each one of: ui');
 
     const provider = await refusal({ cluster: 'minikube' });
@@ -247,7 +247,7 @@ describe('loadConfig: flags', () => {
     for (const port of [0, 65536, 80.5, -1]) {
       const err = await refusalOfFile(`cluster:\n  ingressHttpPort: ${port}\n`);
       expect(err.message).toBe('invalid value for config key "cluster.ingressHttpPort"');
-      expect(err.exitCode).toBe(ExitCode.usage);
+      expect(err).toBeInstanceOf(UsageError);
       expect(err.hint).toBe(`got cluster.ingressHttpPort: ${port}; allowed: a whole number from 1 to 65535`);
     }
     const https = await refusalOfFile('cluster:\n  ingressHttpsPort: 70000\n');
@@ -262,7 +262,7 @@ describe('loadConfig: flags', () => {
       const err = await refusalOfFile(`cluster:\n  name: "${name}"\n`);
       expect(err.message).toBe('invalid value for config key "cluster.name"');
       expect(err.hint).toMatch(new RegExp(`^got cluster.name: "${name}"; allowed: a cluster name: lower-case letters, digits and dashes`));
-      expect(err.exitCode).toBe(ExitCode.usage);
+      expect(err).toBeInstanceOf(UsageError);
     }
   });
 });
@@ -317,7 +317,7 @@ describe('the config schema', () => {
   for (const [file, key, value] of outOfRange) {
     it(`refuses ${key}: ${value}, and the hint names the key, the value and what is allowed`, async () => {
       const err = await refusalOfFile(file);
-      expect(err.exitCode).toBe(ExitCode.usage);
+      expect(err).toBeInstanceOf(UsageError);
       expect(err.message).toBe(`invalid value for config key "${key}"`);
       expect(err.hint).toMatch(new RegExp(`^got ${key.replace(/\./g, '\\.')}: ${value.replace(/[[\]"]/g, '\\$&')}; allowed: \\S`));
     });
@@ -326,7 +326,7 @@ describe('the config schema', () => {
   it('still checks what one key cannot say: an existing provider needs a context', async () => {
     const err = await refusalOfFile('cluster:\n  provider: existing\n');
     expect(err.message).toBe('cluster provider "existing" needs a kube context');
-    expect(err.exitCode).toBe(ExitCode.usage);
+    expect(err).toBeInstanceOf(UsageError);
   });
 });
 

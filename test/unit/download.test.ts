@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { c as createTar } from 'tar';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { downloadVerified, parseChecksumFile } from '../../scripts/lib/exec/download.ts';
-import { SandboxError } from '../../scripts/lib/errors.ts';
+import { InterruptedError, SandboxError } from '../../scripts/lib/errors.ts';
 import { startHttp, type LocalHttp } from '../helpers/http.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -255,7 +255,7 @@ describe('downloadVerified', () => {
     setTimeout(() => ac.abort(), 100);
     const err = await failure(downloadVerified(`${base}/kind-linux-amd64`, dest, { sha256: sha(BODY), signal: ac.signal }));
     expect(err.message).toMatch(/interrupted/);
-    expect(err.exitCode).toBe(130);
+    expect(err).toBeInstanceOf(InterruptedError);
     await expectNothingLeft(dest);
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaults } from '../../scripts/lib/config.ts';
 import { checkPipeline, planWaves, runFailure, runPipeline, selectSteps, type EngineOptions, type RunResult } from '../../scripts/pipeline/engine.ts';
-import { ExitCode, SandboxError } from '../../scripts/lib/errors.ts';
+import { InterruptedError, SandboxError, UsageError } from '../../scripts/lib/errors.ts';
 import type { Step, StepContext, StepServices } from '../../scripts/pipeline/step.ts';
 
 /** Fake steps never reach a cluster or a tool: calling a service is a test failure. */
@@ -130,9 +130,10 @@ describe('runPipeline', () => {
     expect(broken.error).toEqual(['helm install failed', 'connection refused']);
     expect(broken.hint).toBe('check the chart repository');
 
-    const err = runFailure(result);
+    const err = runFailure(result) as SandboxError;
     expect(err).toBeInstanceOf(SandboxError);
-    expect(err.exitCode).toBe(ExitCode.failed);
+    expect(err).not.toBeInstanceOf(UsageError);
+    expect(err).not.toBeInstanceOf(InterruptedError);
     expect(err.message).toContain('Step broken failed: helm install failed: connection refused');
     expect(err.message).toContain('not run because of that: child, grandchild');
     expect(err.hint).toBe('check the chart repository');
@@ -232,8 +233,7 @@ describe('runPipeline', () => {
     expect(outcomes(result)).toEqual({ a: 'interrupted', b: 'interrupted', c: 'blocked' });
     expect(j.calls).toEqual([]);
     const err = runFailure(result);
-    expect(err.exitCode).toBe(ExitCode.interrupted);
-    expect(err.exitCode).toBe(130);
+    expect(err).toBeInstanceOf(InterruptedError);
     expect(err.message).toMatch(/re-run/);
   });
 
@@ -254,7 +254,7 @@ describe('runPipeline', () => {
     setTimeout(() => ac.abort(), 20);
     const result = await run;
     expect(outcomes(result)).toEqual({ waiting: 'interrupted', after: 'blocked' });
-    expect(runFailure(result).exitCode).toBe(ExitCode.interrupted);
+    expect(runFailure(result)).toBeInstanceOf(InterruptedError);
   });
 
   it('rejects a pipeline with a cycle or an unknown need before running anything', async () => {
@@ -336,7 +336,7 @@ describe('selectSteps', () => {
       expect(caught).toBeInstanceOf(SandboxError);
       const err = caught as SandboxError;
       expect(err.message).toBe('unknown step "zzz"');
-      expect(err.exitCode).toBe(ExitCode.usage);
+      expect(err).toBeInstanceOf(UsageError);
       expect(err.hint).toBe('steps of this pipeline: a, b, c, d');
     }
   });

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import pRetry, { AbortError } from 'p-retry';
 import { x as extractTar } from 'tar';
-import { ExitCode, SandboxError } from '../errors.ts';
+import { InterruptedError, SandboxError, UsageError } from '../errors.ts';
 
 export interface DownloadOptions {
   /** Pinned sha256 (hex); wins over checksumUrl. */
@@ -196,15 +196,14 @@ function hintFor(ctx: Ctx, err: unknown): string {
 }
 
 function interrupted(ctx: Ctx): SandboxError {
-  return new SandboxError(`download of ${ctx.url} was interrupted`, { exitCode: ExitCode.interrupted });
+  return new InterruptedError(`download of ${ctx.url} was interrupted`);
 }
 
 async function fetchExpectedSum(ctx: Ctx): Promise<string> {
   const { opts } = ctx;
   if (opts.sha256) {
     if (!HEX64.test(opts.sha256)) {
-      throw new SandboxError(`the pinned sha256 for ${ctx.label} is not a sha256: "${opts.sha256}"`, {
-        exitCode: ExitCode.usage,
+      throw new UsageError(`the pinned sha256 for ${ctx.label} is not a sha256: "${opts.sha256}"`, {
         hint: 'fix tools.*.sha256 in the config (64 hex characters) or remove it to use the published checksum file',
       });
     }

@@ -5,7 +5,7 @@
 // timeouts stop it together with whatever it started (kind, helm and docker all fork).
 import { basename } from 'node:path';
 import { $, type ProcessOutput, type ProcessPromise } from 'zx/core';
-import { ExitCode, SandboxError, TimeoutError } from '../errors.ts';
+import { InterruptedError, SandboxError, TimeoutError } from '../errors.ts';
 
 export interface RunOptions {
   /** Aborted on Ctrl-C: the child (and its children) are killed. */
@@ -188,7 +188,7 @@ async function execute(bin: string, args: string[], opts: RunOptions): Promise<O
 }
 
 function interrupted(what: string): SandboxError {
-  return new SandboxError(`${what} was interrupted`, { exitCode: ExitCode.interrupted });
+  return new InterruptedError(`${what} was interrupted`);
 }
 
 /** Runs a command and returns its output; throws a CommandError when it fails. */
