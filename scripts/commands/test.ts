@@ -1,0 +1,139 @@
+// `sandbox test`: the non-interactive harness for CI. Stands the sandbox up when it is not there
+// (the same pipeline as `sandbox up`), runs all or the named scenarios, and writes
+// `.sandbox/reports/<run-id>/` with junit.xml, report.json and report.html. On a failure the
+// diagnostics bundle of the job's and the operator's namespaces is written too. Exit 0 when every
+// scenario passed, 1 when one failed, 130 when interrupted (the reports then cover what ran).
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import pkg from '../../package.json' with { type: 'json' };
+import type { ScenarioOutcome } from '../../scenarios/run.ts';
+import type { Scenario } from '../../scenarios/scenario.ts';
+import type { ReportPaths } from '../../scenarios/report/meta.ts';
+import { kubeContext, type SandboxConfig } from '../lib/config.ts';
+import { InterruptedError, SandboxError } from '../lib/errors.ts';
+import type { Kube } from '../lib/kube/kube.ts';
+import { newRunId, stateDir } from '../lib/paths.ts';
+import { createServices, interruptSignal } from '../lib/services.ts';
+import { SANDBOX_CONFIGMAP } from '../steps/job-image.ts';
+import { INSTALL_CONFIGMAP } from '../steps/kit.ts';
+import { configFrom, emit, type GlobalOptions } from './options.ts';
+
+/** Why the sandbox cannot run scenarios as it is, or undefined when it can. */
+async function missingPiece(cfg: SandboxConfig, kube: Kube): Promise<string | undefined> {
+  const ns = cfg.namespaces.job;
+  if (!(await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: INSTALL_CONFIGMAP, namespace: ns }))) return 'the sandbox is not installed on this cluster';
+  const crd = await kube.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'flinkdeployments.flink.apache.org' });
+  if (!crd) return 'the Flink operator is not installed';
+  if (cfg.jobImage) return undefined;
+  const recorded = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: SANDBOX_CONFIGMAP, namespace: ns });
+  return (recorded?.data as Record<string, string> | undefined)?.jobImage ? undefined : 'no job image is recorded';
+}
+
+/** The sandbox's cluster, stood up first when it is missing or incomplete. */
+async function sandboxKube(cfg: SandboxConfig, opts: GlobalOptions): Promise<Kube> {
+  let reason: string | undefined;
+  try {
+    reason = await missingPiece(cfg, await createServices(cfg).kube());
+  } catch (err) {
+    // An existing cluster that does not answer cannot be created by `up`: say so as it is.
+    if (cfg.cluster.provider === 'existing') throw err;
+    reason = `no sandbox cluster answers at context ${kubeContext(cfg)}`;
+  }
+  if (reason) {
+    process.stderr.write(`${reason}: running \`sandbox up\` first\n`);
+    const { up } = await import('./up.ts');
+    await up(opts);
+  }
+  return createServices(cfg).kube();
+}
+
+/** What the reports say the scenarios ran against. */
+async function versions(cfg: SandboxConfig, kube: Kube): Promise<Record<string, string>> {
+  const nodes = await kube.list('v1', 'Node').catch(() => []);
+  const kubelet = nodes[0]?.status?.nodeInfo?.kubeletVersion as string | undefined;
+  return {
+    'flink-sandbox': pkg.version,
+    flink: cfg.components.flink.version,
+    'flink-kubernetes-operator': cfg.components.flinkOperator.version,
+    ...(kubelet ? { kubernetes: kubelet } : {}),
+    node: process.version,
+  };
+}
+
+/** The scenario Ctrl-C stopped: runSuite reports no outcome for it, but its history is there. */
+function interruptedOutcome(s: Scenario, runDir: string, startedAt: number): ScenarioOutcome {
+  const historyFile = join(runDir, s.name, 'history.jsonl');
+  return {
+    scenario: s.name,
+    summary: s.summary,
+    ok: false,
+    startedAt: new Date(startedAt).toISOString(),
+    durationMs: Date.now() - startedAt,
+    historyFile: existsSync(historyFile) ? historyFile : '(none)',
+    claims: [],
+    facts: {},
+    error: { message: 'interrupted before the scenario ended' },
+  };
+}
+
+export async function test(names: string[], opts: GlobalOptions): Promise<void> {
+  const { pickScenarios, runSuite } = await import('../../scenarios/suite.ts');
+  const chosen = pickScenarios(names);
+  const cfg = await configFrom(opts);
+  const signal = interruptSignal();
+  const kube = await sandboxKube(cfg, opts);
+
+  const runId = newRunId();
+  const runDir = join(stateDir(), 'runs', runId);
+  await mkdir(runDir, { recursive: true });
+  const startedAt = new Date().toISOString();
+  const render = opts.json ? 'silent' : process.stdout.isTTY === true && !process.env.CI ? 'default' : 'simple';
+  const outcomes: ScenarioOutcome[] = [];
+  // One scenario per suite call: an interrupt then loses only the scenario it stopped, not the ones before.
+  for (const s of chosen) {
+    if (signal.aborted) break;
+    const began = Date.now();
+    try {
+      outcomes.push(...(await runSuite([s], { kube, config: cfg, signal, runDir, render })));
+    } catch (err) {
+      if (!signal.aborted) throw err;
+      outcomes.push(interruptedOutcome(s, runDir, began));
+    }
+  }
+  const interrupted = signal.aborted;
+  const failed = outcomes.filter((o) => !o.ok);
+
+  let artifacts: string | undefined;
+  if (failed.length && !interrupted) {
+    const { writeDiagnostics } = await import('../lib/diagnostics/bundle.ts');
+    artifacts = await writeDiagnostics(kube, {
+      runId,
+      namespaces: [...new Set([cfg.namespaces.job, cfg.namespaces.operator])],
+      error: new SandboxError(`scenarios failed: ${failed.map((o) => o.scenario).join(', ')}`),
+    });
+  }
+  const { writeReports } = await import('../../scenarios/report/write.ts');
+  const meta = { runId, startedAt, finishedAt: new Date().toISOString(), versions: await versions(cfg, kube), interrupted, artifacts };
+  const reports = await writeReports(join(stateDir(), 'reports', runId), outcomes, meta);
+
+  const { outcomesText } = await import('../../scenarios/render.ts');
+  emit(opts, { runId, interrupted, reports, artifacts, outcomes }, () => `${outcomesText(outcomes)}\n\n${reportsText(reports)}`);
+  if (interrupted) {
+    throw new InterruptedError(`interrupted after ${outcomes.length} of ${chosen.length} scenarios`, {
+      hint: `the reports under ${reports.dir} cover what ran; run \`sandbox test\` again for the rest`,
+      data: { runId, reports },
+    });
+  }
+  if (failed.length) {
+    throw new SandboxError(`${failed.length} of ${outcomes.length} scenarios failed: ${failed.map((o) => o.scenario).join(', ')}`, {
+      hint: `open ${reports.html} for the plots; each failed claim names what was lost, reset or late`,
+      artifacts,
+      data: { runId, reports },
+    });
+  }
+}
+
+function reportsText(r: ReportPaths): string {
+  return [`reports in ${r.dir}:`, `  JUnit  ${r.junit}`, `  JSON   ${r.json}`, `  HTML   ${r.html}`].join('\n');
+}
