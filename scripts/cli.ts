@@ -102,7 +102,24 @@ function buildProgram(): Command {
   program
     .command('test')
     .description('the end-to-end harness for CI: runs scenarios, writes JUnit/JSON/HTML reports')
-    .action(async (_opts, cmd: Command) => (await import('./commands/later.ts')).later('test', globals(cmd)));
+    .argument('[names...]', 'scenarios to run, in order; omit to run them all')
+    .addOption(new Option('--profile <profile>', 'profile for `up` when the sandbox is not there yet').choices(['full', 'minimal']))
+    .option('--with <extras>', 'extras for `up` when the sandbox is not there yet', list)
+    .option('--job-image <ref>', 'use this prebuilt job image (needed with --context)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Stands the sandbox up first when it is not installed (as `sandbox up` would; --context uses an existing cluster),',
+        'then runs the scenarios one after another and writes .sandbox/reports/<run-id>/:',
+        '  junit.xml    JUnit XML for CI: one testcase per claim, the scenario as its class',
+        '  report.json  the outcomes, verdicts and versions',
+        '  report.html  a self-contained page plotting each sequence against time, with a marker per fault',
+        'On a failure the diagnostics bundle goes to .sandbox/artifacts/<run-id>/.',
+        'Exit codes: 0 every scenario passed, 1 one failed, 130 interrupted (the reports cover what ran).',
+      ].join('\n'),
+    )
+    .action(async (names: string[], _opts, cmd: Command) => (await import('./commands/test.ts')).test(names, globals(cmd)));
 
   program
     .command('verify')
