@@ -58,6 +58,8 @@ describe('simulated Flink operator 1.15.0: FlinkDeployment lifecycle', () => {
     expect(st.reconciliationStatus.lastStableSpec).toBe(st.reconciliationStatus.lastReconciledSpec);
     expect(condition(fd, 'Running')).toMatchObject({ status: 'True', reason: 'Running', message: 'Job status RUNNING' });
     expect(st.taskManager).toEqual({ labelSelector: 'component=taskmanager,app=hello-ha', replicas: 1 });
+    // getClusterInfo: 0.5 + 0.5 CPU, 1024 MiB each for the JobManager and the one TaskManager.
+    expect(st.clusterInfo).toMatchObject({ 'flink-version': '1.20.4', 'total-cpu': '1.0', 'total-memory': String(2 * 1024 ** 3) });
     expect(fd.metadata.finalizers).toContain('flinkdeployments.flink.apache.org/finalizer');
     expect(validatorForKind(crds, 'flink.apache.org/v1beta1', 'FlinkDeployment')!(fd)).toEqual([]);
 

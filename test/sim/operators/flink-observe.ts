@@ -10,6 +10,9 @@
 // - A job in a globally terminal state reports its latest checkpoint or savepoint as
 //   upgradeSavepointPath (SnapshotObserver.observeLatestCheckpoint).
 import type { KubeObject } from '../api-client.ts';
+import { flinkVersionOfImage, parseMemoryMiB } from './flink-config.ts';
+import { effectiveConf } from './flink-deploy.ts';
+import { checkpointBytes } from './flink-runtime.ts';
 import type { FlinkOps } from './flink-ops.ts';
 import { UpgradeFailure } from './flink-ops.ts';
 import { editLastSpec, errorJson, isTerminalJobState, lastReconciled, lastSpec, type Status } from './flink-status.ts';
@@ -121,9 +124,35 @@ async function observeJob(ops: FlinkOps, fd: KubeObject, s: Status): Promise<boo
   return true;
 }
 
-function clusterInfo(fd: KubeObject): Record<string, string> {
-  const version = /:(\d+\.\d+\.\d+)/.exec(String(fd.spec?.image ?? ''))?.[1] ?? String(fd.spec?.flinkVersion ?? 'v1_20').replace(/^v/, '').replace('_', '.');
-  return { 'flink-version': version, 'flink-revision': 'simulated', 'total-cpu': String(fd.spec?.taskManager?.resource?.cpu ?? 1), 'total-memory': String(fd.spec?.taskManager?.resource?.memory ?? '') };
+/** Java's Double.toString for the values that occur here (always a decimal point). */
+function javaDouble(n: number): string {
+  return Number.isInteger(n) ? n.toFixed(1) : String(n);
+}
+
+/**
+ * AbstractFlinkService.getClusterInfo: the JobManager's version and revision (the simulation
+ * cannot know Flink's commit, so the revision says so), CPU and memory of the JobManagers and the
+ * registered TaskManagers (FlinkUtils.calculateCluster*Usage, limit factors 1), and the state
+ * size of the latest completed checkpoint.
+ */
+function clusterInfo(ops: FlinkOps, fd: KubeObject): Record<string, string> {
+  // What the simulated JobManager reports (flink-cluster.ts): the image's exact version, else 1.20.4.
+  const version = flinkVersionOfImage(String(fd.spec?.image ?? '')) ?? '1.20.4';
+  const conf = effectiveConf(fd, { jobId: '' });
+  const model = ops.world.model(fd.metadata.namespace!, fd.metadata.name!);
+  const tms = model.taskManagers.size;
+  const jmReplicas = Number(conf['kubernetes.jobmanager.replicas'] ?? 1);
+  const cpu = Number(conf['kubernetes.jobmanager.cpu.amount'] ?? 1) * jmReplicas + Number(conf['kubernetes.taskmanager.cpu.amount'] ?? 1) * tms;
+  const mib = (key: string, fallback: number): number => parseMemoryMiB(conf[key]) ?? fallback;
+  const memory = Math.round(mib('jobmanager.memory.process.size', 1600) * 1024 ** 2 * jmReplicas) + Math.round(mib('taskmanager.memory.process.size', 1728) * 1024 ** 2 * tms);
+  const latest = model.runtime?.lastCompleted;
+  return {
+    'flink-version': version,
+    'flink-revision': 'unknown (simulated)',
+    'total-cpu': javaDouble(cpu),
+    'total-memory': String(memory),
+    ...(latest ? { 'state-size': String(checkpointBytes(latest.position)) } : {}),
+  };
 }
 
 /** Observes into `s` (a working copy of the status). */
@@ -131,7 +160,7 @@ export async function observe(ops: FlinkOps, fd: KubeObject, s: Status): Promise
   if (!readyToObserve(ops, fd, s)) return;
   if (s.jobManagerDeploymentStatus !== 'READY') await observeJmDeployment(ops, fd, s);
   if (s.jobManagerDeploymentStatus === 'READY') await observeJob(ops, fd, s);
-  if (s.jobManagerDeploymentStatus === 'READY') s.clusterInfo = { ...s.clusterInfo, ...clusterInfo(fd) };
+  if (s.jobManagerDeploymentStatus === 'READY') s.clusterInfo = { ...s.clusterInfo, ...clusterInfo(ops, fd) };
   const rs = s.reconciliationStatus;
   if (s.jobManagerDeploymentStatus !== 'ERROR' && s.jobStatus.state !== 'FAILED' && rs.lastStableSpec && rs.lastStableSpec === rs.lastReconciledSpec) delete s.error;
 }

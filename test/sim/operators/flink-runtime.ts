@@ -315,7 +315,7 @@ export class JobRuntime {
   /** CheckpointCoordinator's line for every completed checkpoint and savepoint. */
   private logCompleted(snapshot: Snapshot, startedMs: number): void {
     const duration = Math.round(simElapsed(Date.now() - startedMs));
-    this.s.log('INFO', CKPT_LOGGER, `Completed checkpoint ${snapshot.checkpointId} for job ${this.s.jobId} (${1024 + snapshot.position * 8} bytes, checkpointDuration=${duration} ms, finalizationTime=0 ms).`);
+    this.s.log('INFO', CKPT_LOGGER, `Completed checkpoint ${snapshot.checkpointId} for job ${this.s.jobId} (${checkpointBytes(snapshot.position)} bytes, checkpointDuration=${duration} ms, finalizationTime=0 ms).`);
   }
 
   /** A TaskManager went away: if it ran tasks, the job fails over. */
@@ -454,6 +454,11 @@ export class JobRuntime {
     }
     if (this.model.runtime === this) this.model.runtime = undefined;
   }
+}
+
+/** The size a checkpoint of the source at `position` reports (its log line, the REST statistics). */
+export function checkpointBytes(position: number): number {
+  return 1024 + position * 8;
 }
 
 /** A record line cut off mid-way (the `garbageLines` knob): ours by its marker, but broken. */
