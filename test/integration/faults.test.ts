@@ -46,13 +46,17 @@ describe('transient faults: the CLI retries and succeeds', () => {
   });
 
   it('dropped watches are re-established and waits still finish', async () => {
-    const { res } = await upWith({ watchDrop: { afterEvents: 1 } });
+    const { sim, res } = await upWith({ watchDrop: { afterEvents: 1 } });
     expect(res.code, res.stderr).toBe(0);
+    // The knob fired: the CLI's watches were cut again and again, and every wait still finished.
+    expect((await sim.faultCounts()).watchesDropped).toBeGreaterThan(1);
   });
 
   it('API latency only slows things down', async () => {
-    const { res } = await upWith({ latencyMs: 30 });
+    const { sim, res } = await upWith({ latencyMs: 30 });
     expect(res.code, res.stderr).toBe(0);
+    // The knob fired: the CLI's requests were held back, and the run still succeeded.
+    expect((await sim.faultCounts()).delayedRequests).toBeGreaterThan(10);
   });
 
   it('slow readiness is waited for', async () => {

@@ -74,6 +74,8 @@ export interface Sim {
   /** Merge-patches the knobs (null deletes one). */
   patchFaults(f: Partial<Record<keyof SimFaults, unknown>>): Promise<void>;
   faults(): Promise<SimFaults>;
+  /** What the fault knobs did so far: watches cut, client requests delayed. */
+  faultCounts(): Promise<{ watchesDropped: number; delayedRequests: number }>;
   calls(tool?: 'kind' | 'helm' | 'docker'): Promise<ToolCall[]>;
   audit(): Promise<AuditEntry[]>;
   kube: KubeHelpers;
@@ -194,6 +196,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
       await simJson(url, 'PATCH', '/_sim/faults', f);
     },
     faults: () => simJson<SimFaults>(url, 'GET', '/_sim/faults'),
+    faultCounts: () => simJson<{ watchesDropped: number; delayedRequests: number }>(url, 'GET', '/_sim/state'),
     calls: (tool) => simJson<ToolCall[]>(url, 'GET', `/_sim/calls${tool ? `?tool=${tool}` : ''}`),
     audit: () => simJson<AuditEntry[]>(url, 'GET', '/_sim/audit'),
     kube: kubeHelpers(client),

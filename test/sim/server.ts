@@ -131,7 +131,10 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   const clientFaults = async (req: IncomingMessage, url: URL, actor: string | undefined): Promise<void> => {
     if (actor) return;
     const latency = state.faults.latencyMs;
-    if (typeof latency === 'number' && latency > 0) await sleep(latency);
+    if (typeof latency === 'number' && latency > 0) {
+      state.delayedRequests++;
+      await sleep(latency);
+    }
     if (takeApi500(state.faults, req.method ?? 'GET', url)) throw internalError('simulated fault (api500)');
   };
 

@@ -153,11 +153,22 @@ describe('other object waits', () => {
       },
     ]);
     const p = Wait.forRollout(s.kube, ref, { timeoutMs: 5000 });
+    let state = 'pending';
+    p.then(
+      () => (state = 'resolved'),
+      () => (state = 'rejected'),
+    );
+    await sleep(100);
+    // No status yet: the controller has not looked at this generation.
+    expect(state).toBe('pending');
     const gen = d.metadata.generation ?? 1;
     await s.kube.patchMerge(ref, { status: { observedGeneration: gen, replicas: 2, updatedReplicas: 2, availableReplicas: 1 } }, { subresource: 'status' });
-    await sleep(50);
+    await sleep(100);
+    // One of two replicas available is not a finished rollout.
+    expect(state).toBe('pending');
     await s.kube.patchMerge(ref, { status: { availableReplicas: 2, readyReplicas: 2 } }, { subresource: 'status' });
     await p;
+    expect(state).toBe('resolved');
   });
 });
 

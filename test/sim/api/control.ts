@@ -48,6 +48,8 @@ export interface ClusterRecord {
 export class SimState {
   faults: Obj = {};
   audit: AuditEntry[] = [];
+  /** Client requests the latencyMs knob held back, so a test can tell the knob fired. */
+  delayedRequests = 0;
   /** Requests per actor per verb (reads included). */
   counts: Record<string, Record<string, number>> = {};
   calls: CallRecord[] = [];
@@ -204,6 +206,8 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, d: Con
       clusters: [...state.clusters.values()],
       objects,
       watches: d.watches.size,
+      watchesDropped: d.watches.dropped,
+      delayedRequests: state.delayedRequests,
       logStreamsDropped: d.logs.dropped,
       faults: state.faults,
       auditEntries: state.audit.length,

@@ -42,6 +42,8 @@ export class WatchHub {
   private readonly faults: () => Obj;
   private readonly bookmarkMs: number;
   private readonly active = new Set<Active>();
+  /** Client watches cut by the watchDrop knob, so a test can tell the knob fired. */
+  dropped = 0;
 
   constructor(api: Api, faults: () => Obj, bookmarkMs: number) {
     this.api = api;
@@ -117,6 +119,7 @@ export class WatchHub {
       events: 0,
       drop: () => {
         if (finished) return;
+        this.dropped++;
         cleanup();
         // A dropped connection, not a clean end: the client sees the stream break.
         res.destroy();
@@ -145,6 +148,7 @@ export class WatchHub {
       active.events++;
       const f = this.dropFault();
       if (active.fromClient && typeof f?.afterEvents === 'number' && active.events >= f.afterEvents) {
+        this.dropped++;
         finished = true;
         cleanup();
         res.write(line, () => res.destroy());
