@@ -123,11 +123,12 @@ function buildProgram(): Command {
 
   program
     .command('verify')
-    .description('check a recorded sequence history: nothing lost, no reset, replays bounded')
-    .argument('[history]', 'history file to verify')
-    .action(async (history: string | undefined, _opts, cmd: Command) =>
-      (await import('./commands/later.ts')).later('verify', globals(cmd), history),
-    );
+    .description('check captured TaskManager logs (or a run history) for continuity: nothing lost, no reset, replays bounded')
+    .argument('[logs...]', 'captured TaskManager logs (`kubectl logs` output: plain, ECS JSON, with --timestamps or --prefix)')
+    .option('--history <file>', 'a run history (.sandbox/runs/<run-id>/<scenario>/history.jsonl): its faults and checkpoints bound the replays')
+    .action(async (logs: string[], opts: { history?: string }, cmd: Command) => {
+      outcome = await (await import('./commands/verify.ts')).verify(logs, opts.history, globals(cmd));
+    });
 
   program
     .command('menu', { hidden: true })
