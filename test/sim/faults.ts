@@ -106,6 +106,11 @@ export interface SimFaults {
     /** Regex of the Elasticsearch names it applies to; absent = all. */
     name?: string;
   };
+  /** The logging pipeline (fluent-bit -> fluentd -> Elasticsearch), read live by fluentd. */
+  logging?: {
+    /** Regexes of log lines (the record's `message` as fluent-bit read it) that never reach Elasticsearch. */
+    dropLines?: string[];
+  };
   /** Flink: make the simulated job misbehave, so that the sequence checker must catch it. */
   flink?: {
     /** Every restore from a checkpoint or savepoint silently starts the sequence from 1. */

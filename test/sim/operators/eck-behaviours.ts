@@ -1,10 +1,26 @@
 // Container behaviours for the pods ECK creates. Elasticsearch writes its ECS JSON startup
-// lines. Kibana only passes its readiness probe once the Elasticsearch it is associated with
-// is usable (phase Ready, health green or yellow), which it learns through the API: so a red
-// cluster keeps Kibana's health red, as with the real stack.
+// lines and serves its REST API for real (eck-es-server.ts): an HTTPS server on 127.0.0.1 that
+// the simulated kubelet registers as the pod's port 9200, so a port-forward to the Service
+// `<name>-es-http` reaches it, and the pipeline's fluentd writes to it. Its indices belong to the
+// Elasticsearch object (its data volume), so they survive a pod restart. Kibana only passes its
+// readiness probe once the Elasticsearch it is associated with is usable (phase Ready, health
+// green or yellow), which it learns through the API: so a red cluster keeps Kibana's health
+// red, as with the real stack.
 import type { KubeObject } from '../api-client.ts';
 import type { ContainerContext, ImageBehaviour } from '../behaviours.ts';
+import { simMs } from '../time-scale.ts';
 import { ES_CLUSTER, ES_TYPE, KB_NAME } from './eck-objects.ts';
+import { EsData, startEsServer } from './eck-es-server.ts';
+import { serviceCertificate } from './eck-tls.ts';
+
+/** ES's default index.refresh_interval: documents become searchable within a second. */
+const REFRESH_MS = 1000;
+const HTTP_PORT = 9200;
+/** How long a read of the elastic user's Secret is trusted (ECK updates the file realm from it). */
+const PASSWORD_TTL_MS = 1000;
+
+// Each cluster's indices, by the Elasticsearch object's uid (a new cluster starts empty).
+const clusterData = new Map<string, EsData>();
 
 function esLine(ctx: ContainerContext, logger: string, message: string): string {
   return JSON.stringify({
@@ -28,11 +44,51 @@ function untilStopped(ctx: ContainerContext): Promise<undefined> {
   });
 }
 
+/** The elastic user's password from ECK's Secret, read through the API and kept briefly. */
+function passwordReader(ctx: ContainerContext, namespace: string, cluster: string): () => Promise<string | undefined> {
+  let at = 0;
+  let value: string | undefined;
+  return async () => {
+    if (value !== undefined && Date.now() - at < PASSWORD_TTL_MS) return value;
+    const secret = await ctx.api.get<KubeObject>(`/api/v1/namespaces/${namespace}/secrets/${cluster}-es-elastic-user`).catch(() => undefined);
+    const encoded = (secret?.data as Record<string, string> | undefined)?.elastic;
+    value = encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8');
+    at = Date.now();
+    return value;
+  };
+}
+
+/** Starts the REST API and makes it the far end of port-forwards to this pod's port 9200. */
+async function serveHttp(ctx: ContainerContext, version: string): Promise<{ close(): Promise<void> }> {
+  const ns = ctx.pod.metadata.namespace ?? 'default';
+  const cluster = ctx.pod.metadata.labels?.[ES_CLUSTER] ?? '';
+  const es = await ctx.api.get<KubeObject>(`/apis/elasticsearch.k8s.elastic.co/v1/namespaces/${ns}/elasticsearches/${cluster}`).catch(() => undefined);
+  const key = es?.metadata.uid ?? `${ctx.api.url}/${ns}/${cluster}`;
+  let data = clusterData.get(key);
+  if (!data) clusterData.set(key, (data = new EsData()));
+  const server = await startEsServer({
+    clusterName: cluster,
+    nodeName: ctx.pod.metadata.name!,
+    version,
+    data,
+    tls: await serviceCertificate(`${cluster}-es-http`, ns),
+    password: passwordReader(ctx, ns, cluster),
+    refreshMs: simMs(REFRESH_MS),
+  });
+  await ctx.api.request('POST', '/_sim/portforward-targets', { namespace: ns, pod: ctx.pod.metadata.name, port: HTTP_PORT, host: '127.0.0.1', targetPort: server.port });
+  return server;
+}
+
 export const elasticsearchBehaviour: ImageBehaviour = {
   name: 'eck-elasticsearch',
   matches: (_image, pod, container, init) => !init && container.name === 'elasticsearch' && pod.metadata.labels?.[ES_TYPE] === 'elasticsearch',
   async run(ctx) {
     const version = ctx.pod.metadata.labels?.['elasticsearch.k8s.elastic.co/version'] ?? '';
+    // Ready once it answers on 9200, as ECK's readiness probe script checks.
+    let serving = false;
+    ctx.setReadiness(() => serving);
+    const server = await serveHttp(ctx, version);
+    serving = true;
     await ctx.log(
       esLine(ctx, 'org.elasticsearch.node.Node', `version[${version}], pid[7], build[docker], OS[Linux], JVM[Eclipse Adoptium]`),
       esLine(ctx, 'org.elasticsearch.node.Node', 'initialized'),
@@ -40,7 +96,9 @@ export const elasticsearchBehaviour: ImageBehaviour = {
       esLine(ctx, 'org.elasticsearch.http.AbstractHttpServerTransport', 'publish_address {0.0.0.0:9200}, bound_addresses {[::]:9200}'),
       esLine(ctx, 'org.elasticsearch.node.Node', 'started'),
     );
-    return untilStopped(ctx);
+    await untilStopped(ctx);
+    await server.close();
+    return undefined;
   },
 };
 

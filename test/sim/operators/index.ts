@@ -2,8 +2,8 @@
 // (controllers/index.ts): ECK, the logging operator and the Flink Kubernetes Operator. Each acts
 // only through the API and only while its own workload has a Ready pod; installing the operator
 // (helm / manifests, or a test creating the workload) is what turns it on.
-// Their container behaviours (Elasticsearch, Kibana, Flink JobManager / TaskManager) are put in
-// front of the kubelet's registry by `registerOperatorBehaviours`.
+// Their container behaviours (Elasticsearch, Kibana, fluent-bit, fluentd, Flink JobManager /
+// TaskManager) are put in front of the kubelet's registry by `registerOperatorBehaviours`.
 //
 // Inspecting the Flink job model from a test: `flinkWorld(sim.url).model(ns, name)` (flink-job.ts).
 import { imageBehaviours, type ImageBehaviour } from '../behaviours.ts';
@@ -12,6 +12,8 @@ import { eckBehaviours } from './eck-behaviours.ts';
 import { startEck } from './eck.ts';
 import { flinkBehaviours } from './flink-cluster.ts';
 import { startFlinkOperator } from './flink-operator.ts';
+import { fluentbitBehaviour } from './logging-fluentbit.ts';
+import { fluentdBehaviour } from './logging-fluentd.ts';
 import { startLoggingOperator } from './logging-operator.ts';
 
 export { ECK_WORKLOAD } from './eck.ts';
@@ -25,7 +27,7 @@ export type OperatorStarter = (ctx: ControllerContext) => { stop(): Promise<void
 export const operatorControllers: OperatorStarter[] = [startEck, startLoggingOperator, startFlinkOperator];
 
 /** Container behaviours of the pods these operators create. */
-export const operatorBehaviours: ImageBehaviour[] = [...eckBehaviours, ...flinkBehaviours];
+export const operatorBehaviours: ImageBehaviour[] = [...eckBehaviours, fluentbitBehaviour, fluentdBehaviour, ...flinkBehaviours];
 
 /**
  * Puts the operators' behaviours first in the kubelet's registry: they match only non-init
