@@ -11,6 +11,8 @@ import type { KubeObject } from '../api-client.ts';
 import { flattenConf, parseMemoryMiB, type FlinkConf } from './flink-config.ts';
 
 export const FLINK_GROUP = '/apis/flink.apache.org/v1beta1';
+/** The JobManager annotation with the deployed FlinkDeployment generation (FlinkUtils.CR_GENERATION_LABEL). */
+export const GENERATION_ANNOTATION = 'flinkdeployment.flink.apache.org/generation';
 
 export function jmLabels(name: string): Record<string, string> {
   return { app: name, component: 'jobmanager', type: 'flink-native-kubernetes' };
@@ -128,7 +130,7 @@ export function jobManagerDeployment(fd: KubeObject, generation?: number): KubeO
       name,
       namespace: fd.metadata.namespace,
       labels,
-      ...(generation !== undefined ? { annotations: { 'flinkdeployment.flink.apache.org/generation': String(generation) } } : {}),
+      ...(generation !== undefined ? { annotations: { [GENERATION_ANNOTATION]: String(generation) } } : {}),
       ownerReferences: [{ apiVersion: fd.apiVersion!, kind: fd.kind!, name, uid: fd.metadata.uid!, controller: false, blockOwnerDeletion: true }],
     },
     spec: {

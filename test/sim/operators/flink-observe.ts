@@ -11,7 +11,7 @@
 //   upgradeSavepointPath (SnapshotObserver.observeLatestCheckpoint).
 import type { KubeObject } from '../api-client.ts';
 import { flinkVersionOfImage, parseMemoryMiB } from './flink-config.ts';
-import { effectiveConf } from './flink-deploy.ts';
+import { GENERATION_ANNOTATION, effectiveConf } from './flink-deploy.ts';
 import { checkpointBytes } from './flink-runtime.ts';
 import type { FlinkOps } from './flink-ops.ts';
 import { UpgradeFailure } from './flink-ops.ts';
@@ -26,7 +26,7 @@ function readyToObserve(ops: FlinkOps, fd: KubeObject, s: Status): boolean {
   if (s.jobStatus.state === 'CANCELLING') return true;
   if (rs.state !== 'UPGRADING') return true;
   const jm = ops.ctx.informers.deployments.get(fd.metadata.namespace, fd.metadata.name!);
-  const deployedGeneration = Number(jm?.metadata.annotations?.['flinkdeployment.flink.apache.org/generation'] ?? -1);
+  const deployedGeneration = Number(jm?.metadata.annotations?.[GENERATION_ANNOTATION] ?? -1);
   if (s.jobManagerDeploymentStatus === 'MISSING' && jm && !jm.metadata.deletionTimestamp && deployedGeneration === (s.observedGeneration ?? -1)) {
     // The upgrade went through but its status was never written (the operator died): adopt it.
     s.jobManagerDeploymentStatus = 'DEPLOYING';

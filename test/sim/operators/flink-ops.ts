@@ -21,8 +21,6 @@ import { type CustomResourceCache, ensureObject, writeStatus } from './operator-
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 const POLL_MS = 25;
-/** The annotation NativeFlinkService puts on the JobManager Deployment (FlinkUtils.CR_GENERATION_LABEL). */
-export const GENERATION_ANNOTATION = 'flinkdeployment.flink.apache.org/generation';
 
 /** Thrown by everything an operator process does once that process is gone. */
 export class OperatorGone extends Error {
@@ -72,8 +70,8 @@ export interface FlinkOps {
   rest(fd: KubeObject): JobRuntime | undefined;
   /** deleteClusterDeployment: JobManager Deployment gone (and HA metadata when asked); JM MISSING. */
   deleteCluster(fd: KubeObject, status: Status, deleteHa: boolean): Promise<void>;
-  /** ApplicationReconciler.deploy: submits the application cluster for `spec`. */
-  submit(fd: KubeObject, status: Status, spec: Spec, savepoint: string | undefined, requireHa: boolean): Promise<void>;
+  /** FlinkService.submitApplicationCluster: the application cluster for `spec`, starting from `savepoint`. */
+  submit(fd: KubeObject, status: Status, spec: Spec, savepoint: string | undefined): Promise<void>;
   /** AbstractFlinkService.cancelJob: stops the job the way `mode` says. */
   cancelJob(fd: KubeObject, status: Status, mode: SuspendMode): Promise<CancelResult>;
   createUpgradeSnapshot(fd: KubeObject, path: string): Promise<void>;
@@ -178,7 +176,7 @@ export function flinkOps(d: ProcessDeps): FlinkOps {
       if (!['FINISHED', 'CANCELED', 'FAILED'].includes(state ?? '')) status.jobStatus.state = 'FINISHED';
     },
 
-    async submit(fd, status, spec, savepoint, requireHa) {
+    async submit(fd, status, spec, savepoint) {
       const ns = fd.metadata.namespace!;
       const name = fd.metadata.name!;
       // A new job graph must not be shadowed by the old one in the HA store.
@@ -196,7 +194,6 @@ export function flinkOps(d: ProcessDeps): FlinkOps {
       }
       status.jobStatus.state = 'RECONCILING';
       status.jobManagerDeploymentStatus = 'DEPLOYING';
-      void requireHa;
     },
 
     async cancelJob(fd, status, mode) {

@@ -34,7 +34,7 @@ export async function deploy(p: Pass, spec: Spec, savepoint: string | undefined,
   if (requireHa && !(await hasHaData(ops.api, ns, name))) {
     throw new UpgradeFailure('HA metadata is not available to restore from last state.It is possible that the job has finished or terminally failed, or the configmaps have been deleted.', 'RestoreFailed');
   }
-  await ops.submit(fd, s, spec, path, requireHa);
+  await ops.submit(fd, s, spec, path);
 }
 
 /** AbstractJobReconciler.restoreJob: savepoint mode restores from the recorded upgrade savepoint. */
