@@ -105,6 +105,15 @@ it('refuses an unknown scenario with exit 64 before touching anything', async ()
   expect(res.stderr).toContain('kill-taskmanager');
 });
 
+it('with --context uses that cluster and never creates one: an unknown context is the error', async () => {
+  const kindCalls = (await sim.calls('kind')).length;
+  const res = await runCli(['test', 'deploy', '--context', 'no-such-context', '--config', sim.configFile], { env: sim.env });
+  expect(res.code).toBe(1);
+  expect(res.stderr).toContain('kube context "no-such-context" not found');
+  expect(res.stderr).not.toContain('running `sandbox up` first');
+  expect(await sim.calls('kind')).toHaveLength(kindCalls);
+});
+
 it('stops on Ctrl-C with exit 130 and still reports the scenarios that ran', async () => {
   const before = readdirSync(join(sim.env.SANDBOX_STATE_DIR!, 'reports'));
   const res = await runCli(['test', 'deploy', 'kill-taskmanager', 'operator-restart', '--config', sim.configFile], {
