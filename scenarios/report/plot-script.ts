@@ -76,8 +76,13 @@ export const PLOT_SCRIPT = String.raw`
       text(g, mx + 3, 14 + (row++ % 3) * 14, label, 'marker-label', 'start');
     });
 
-    // A pause in the records (a suspend, a restart) breaks the line instead of bridging it.
-    var segments = [[]], gap = span / 50;
+    // A pause in the records (a suspend, a restart) breaks the line instead of bridging it. A
+    // pause is long against both the run and the usual spacing (logs arrive in batches).
+    var steps = [];
+    for (var k = 1; k < s.points.length; k++) if (s.points[k][0] > s.points[k - 1][0]) steps.push(s.points[k][0] - s.points[k - 1][0]);
+    steps.sort(function (a, b) { return a - b; });
+    var usual = steps.length ? steps[Math.floor(steps.length / 2)] : 0;
+    var segments = [[]], gap = Math.max(span / 50, usual * 5);
     s.points.forEach(function (p, i) {
       if (i > 0 && p[0] - s.points[i - 1][0] > gap) segments.push([]);
       segments[segments.length - 1].push(x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1));
