@@ -15,6 +15,7 @@
 // - liveness: after each fault (or resume) the mark must pass its pre-fault value in time.
 import type { HistoryEvent } from './history.ts';
 import { IntervalSet } from './intervals.ts';
+import { Liveness, type LivenessTarget } from './liveness.ts';
 import { NumberTracks } from './number-tracks.ts';
 import { ADVANCE, DUP, type Episode, FILL, LIST_LIMIT, Track } from './track.ts';
 import { buildVerdict, type CheckerState } from './verdict-builder.ts';
@@ -45,23 +46,6 @@ interface FrozenWindow {
   /** The task attempt whose repeat showed the restart; -1 when the format has none. */
   attempt: number;
   windows: Map<Track, ReplayWindow>;
-}
-
-export interface LivenessTarget {
-  track: Track | undefined;
-  /** SEQ or NUMBER; -1 (no sequence seen before the fault): any record passes. */
-  format: number;
-  above: number;
-  below: number;
-  passedAt: number;
-}
-
-export interface PendingLiveness {
-  label: number;
-  startT: number;
-  deadlineMs: number;
-  targets: LivenessTarget[];
-  open: number;
 }
 
 // How late the first number of a sequence may arrive before it counts as a restart from scratch,
@@ -99,8 +83,7 @@ export class Checker {
   private pendingWindows: PendingWindow[] = [];
   private frozen: FrozenWindow | undefined;
   private readonly replayWindows: ReplayWindow[] = [];
-  private pendingLiveness: PendingLiveness[] = [];
-  private readonly doneLiveness: PendingLiveness[] = [];
+  private readonly liveness = new Liveness();
   /** Declared resets: `label` is the fault they were declared for (the next one), -1 until it comes. */
   private readonly expectResets: Array<{ label: number; seen: boolean }> = [];
   private tEnd = -Infinity;
@@ -134,16 +117,10 @@ export class Checker {
         this.openWindow();
         this.startLiveness(Number.NaN, undefined);
         return;
-      case 'resume': {
+      case 'resume':
         this.label = this.newLabel('resume');
-        const waiting = this.pendingLiveness.find((p) => Number.isNaN(p.startT));
-        if (waiting) {
-          waiting.startT = ev.t;
-          waiting.deadlineMs = ev.deadline ?? this.deadlineMs;
-          waiting.label = this.label;
-        }
+        this.liveness.resume(this.label, ev.t, ev.deadline ?? this.deadlineMs);
         return;
-      }
       case 'checkpoint':
         return this.snapshot(`checkpoint ${ev.id}`, ev.triggered ?? ev.t);
       case 'savepoint':
@@ -188,7 +165,7 @@ export class Checker {
     }
     const outcome = track.observe(n, t, this.label);
     if (outcome === ADVANCE) {
-      if (this.pendingLiveness.length > 0) this.passLiveness(format, n, t);
+      if (this.liveness.waiting) this.liveness.advance(format, n, t);
       if (this.frozen !== undefined) this.straggler(track, n, t, attempt);
     } else if (outcome === FILL) {
       if (n === track.origin && this.lateStart(track, n, t)) this.rewind(track, n, t, attempt, source, line, false);
@@ -221,7 +198,7 @@ export class Checker {
       history: this.timeline,
       strictDuplicates: this.snapshotSeen,
       replayWindows: this.replayWindows,
-      liveness: [...this.doneLiveness, ...this.pendingLiveness],
+      liveness: this.liveness.all(),
       expectResets: this.expectResets,
       tEnd: this.tEnd,
       settleMs: this.settleMs,
@@ -231,7 +208,7 @@ export class Checker {
 
   /** How many intervals, replays and windows the checker holds: its memory, flat in the number of records. */
   footprint(): number {
-    let total = this.replayWindows.length + this.pendingLiveness.length + this.snapshots.size;
+    let total = this.replayWindows.length + this.liveness.size + this.snapshots.size;
     for (const track of [...(this.seq ? [this.seq] : []), ...this.numbers.tracks]) {
       total += track.seen.size + track.dups.size + track.allowed.size + track.episodes.length;
     }
@@ -297,11 +274,7 @@ export class Checker {
     // The repeats so far were this reset's first steps back, not separate failures.
     ep.outside = 0;
     if (ep.outsideSet.size) ep.outsideSet = new IntervalSet();
-    // A sequence that started over is alive: the reset itself is the finding.
-    for (const p of this.pendingLiveness) {
-      for (const target of p.targets) if (target.track === track && Number.isNaN(target.passedAt)) this.pass(p, target, t);
-    }
-    this.settleLiveness();
+    this.liveness.restarted(track, t);
   }
 
   private openWindow(): void {
@@ -378,27 +351,6 @@ export class Checker {
       passedAt: Number.NaN,
     }));
     if (targets.length === 0) targets.push({ track: undefined, format: -1, above: -Infinity, below: Infinity, passedAt: Number.NaN });
-    this.pendingLiveness.push({ label: this.label, startT, deadlineMs: deadline ?? this.deadlineMs, targets, open: targets.length });
-  }
-
-  private passLiveness(format: number, n: number, t: number): void {
-    for (const p of this.pendingLiveness) {
-      for (const target of p.targets) {
-        if ((target.format === format || target.format < 0) && n > target.above && n < target.below && Number.isNaN(target.passedAt)) this.pass(p, target, t);
-      }
-    }
-    this.settleLiveness();
-  }
-
-  private pass(p: PendingLiveness, target: LivenessTarget, t: number): void {
-    // An unknown time still counts as passed; the time taken is then unknown.
-    target.passedAt = t === t ? t : Infinity;
-    p.open--;
-  }
-
-  private settleLiveness(): void {
-    if (!this.pendingLiveness.some((p) => p.open === 0)) return;
-    for (const p of this.pendingLiveness) if (p.open === 0) this.doneLiveness.push(p);
-    this.pendingLiveness = this.pendingLiveness.filter((p) => p.open > 0);
+    this.liveness.start(this.label, startT, deadline ?? this.deadlineMs, targets);
   }
 }

@@ -1,6 +1,6 @@
 // Turns the checker's end state into the verdict: each gap, replay, reset and liveness check
 // becomes a finding that names the fault (or restart) it follows, and the findings decide.
-import type { PendingLiveness } from './checker.ts';
+import type { PendingLiveness } from './liveness.ts';
 import type { Interval } from './intervals.ts';
 import { LIST_LIMIT, type Track } from './track.ts';
 import type { Finding, LivenessCheck, Replay, ReplayWindow, Sample, SequenceReport, Validity, Verdict } from './verdict.ts';
