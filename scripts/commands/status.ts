@@ -2,9 +2,10 @@
 // `failed` (exit 1) when a component is not healthy.
 import { kubeContext } from '../lib/config.ts';
 import { SandboxError } from '../lib/errors.ts';
+import { hasCondition } from '../lib/kube/kube.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
 import { pipeline } from '../steps/index.ts';
-import type { ComponentStatus, StepContext } from '../pipeline/step.ts';
+import { newRunState, type ComponentStatus, type StepContext } from '../pipeline/step.ts';
 import { configFrom, emit, type CommandOutcome, type GlobalOptions } from './options.ts';
 import { INSTALL_CONFIGMAP } from '../steps/kit.ts';
 
@@ -35,7 +36,7 @@ export async function status(opts: GlobalOptions): Promise<CommandOutcome> {
     runId: 'status',
     signal: interruptSignal(),
     output: () => undefined,
-    shared: new Map(),
+    state: newRunState(),
     services,
   };
   // Expect the components of the profile that `up` installed, unless --profile says otherwise.
@@ -45,9 +46,7 @@ export async function status(opts: GlobalOptions): Promise<CommandOutcome> {
     cfg.with = String(installed.data.with ?? '').split(',').filter(Boolean);
   }
   const nodes = await kube.list('v1', 'Node');
-  const ready = nodes.filter((n) =>
-    (n.status?.conditions as Array<{ type: string; status: string }> | undefined)?.some((c) => c.type === 'Ready' && c.status === 'True'),
-  );
+  const ready = nodes.filter((n) => hasCondition(n, 'Ready'));
   const cluster: ComponentStatus = {
     component: 'cluster',
     health: nodes.length && ready.length === nodes.length ? 'healthy' : 'degraded',

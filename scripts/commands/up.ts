@@ -7,8 +7,8 @@ import { InterruptedError, SandboxError, UsageError } from '../lib/errors.ts';
 import { newRunId, stateDir } from '../lib/paths.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
 import { pipeline } from '../steps/index.ts';
-import { INSTALL_CONFIGMAP, INSTALLED_RELEASES } from '../steps/kit.ts';
-import type { PlanAction, Step, StepContext } from '../pipeline/step.ts';
+import { INSTALL_CONFIGMAP, PART_OF_LABELS } from '../steps/kit.ts';
+import { newRunState, type PlanAction, type RunState, type Step, type StepContext } from '../pipeline/step.ts';
 import type { Kube } from '../lib/kube/kube.ts';
 import { configFrom, emit, type GlobalOptions } from './options.ts';
 
@@ -53,7 +53,7 @@ function planJson(cfg: SandboxConfig, steps: Step[]): unknown {
   };
 }
 
-async function recordInstall(cfg: SandboxConfig, kube: Kube, shared: Map<string, unknown>): Promise<void> {
+async function recordInstall(cfg: SandboxConfig, kube: Kube, state: RunState): Promise<void> {
   const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: INSTALL_CONFIGMAP, namespace: cfg.namespaces.job };
   const before = (await kube.get(ref))?.data as Record<string, string> | undefined;
   const merge = (old: string | undefined, now: string[]): string =>
@@ -62,12 +62,12 @@ async function recordInstall(cfg: SandboxConfig, kube: Kube, shared: Map<string,
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: INSTALL_CONFIGMAP, namespace: cfg.namespaces.job, labels: { 'app.kubernetes.io/part-of': 'flink-sandbox' } },
+      metadata: { name: INSTALL_CONFIGMAP, namespace: cfg.namespaces.job, labels: { ...PART_OF_LABELS } },
       data: {
         profile: cfg.profile,
         with: merge(before?.with, cfg.with),
         // Helm releases this sandbox installed (not ones it found in place): `down --context` removes only these.
-        releases: merge(before?.releases, (shared.get(INSTALLED_RELEASES) as string[] | undefined) ?? []),
+        releases: merge(before?.releases, state.installedReleases),
       },
     },
   ]);
@@ -97,9 +97,9 @@ export async function up(opts: GlobalOptions): Promise<void> {
   const runId = newRunId();
   const signal = interruptSignal();
   const services = createServices(cfg);
-  const shared = new Map<string, unknown>();
+  const state = newRunState();
   const result = await runPipeline(steps, {
-    shared,
+    state,
     config: cfg,
     runId,
     services,
@@ -110,7 +110,7 @@ export async function up(opts: GlobalOptions): Promise<void> {
   });
   await recordRun(result);
   const clusterUp = result.steps.some((s) => s.id === 'cluster' && (s.outcome === 'done' || s.outcome === 'already'));
-  if (clusterUp) await recordInstall(cfg, await services.kube(), shared).catch(() => undefined);
+  if (clusterUp) await recordInstall(cfg, await services.kube(), state).catch(() => undefined);
   if (result.ok) {
     // A K3s sandbox keeps running in the foreground: its document cannot wait for the end.
     emit(opts, { ...result }, () => `\n✔ sandbox is up (${(result.ms / 1000).toFixed(1)} s). Next: \`sandbox status\`, \`sandbox open kibana\`.`, {
@@ -118,7 +118,7 @@ export async function up(opts: GlobalOptions): Promise<void> {
     });
     if (cfg.cluster.provider === 'k3s') {
       const { holdK3s } = await import('../steps/k3s.ts');
-      await holdK3s(shared, signal, (line) => process.stderr.write(`${line}\n`));
+      await holdK3s(state, signal, (line) => process.stderr.write(`${line}\n`));
     }
     return;
   }

@@ -2,9 +2,10 @@
 // succeeded, so independent steps run concurrently; a failed step stops only its
 // dependents and lets the others finish. Progress is rendered by listr2 (its default
 // renderer on a TTY, a plain timestamped one otherwise); steps never print.
-import type { Step, StepContext, StepServices } from './step.ts';
+import { newRunState, type RunState, type Step, type StepContext, type StepServices } from './step.ts';
 import type { SandboxConfig } from '../lib/config.ts';
 import { causeChain, InterruptedError, SandboxError, UsageError } from '../lib/errors.ts';
+import type { ListrGetRendererClassFromValue, ListrTaskWrapper } from 'listr2';
 
 export type StepOutcome = 'done' | 'already' | 'failed' | 'skipped' | 'blocked' | 'interrupted';
 
@@ -38,8 +39,8 @@ export interface EngineOptions {
   render: RenderMode;
   /** Check-then-act: skip isDone (forces apply). */
   force?: boolean;
-  /** Values steps hand to each other, kept by the caller after the run (e.g. the K3s container). */
-  shared?: Map<string, unknown>;
+  /** What steps hand to each other, kept by the caller after the run (e.g. the K3s container). */
+  state?: RunState;
   /**
    * Runs beside a step's apply and readiness gate and ends the step early by rejecting (e.g.
    * a pod whose image cannot be pulled); aborted when the step ends.
@@ -108,8 +109,12 @@ export function selectSteps(steps: readonly Step[], only: string[] | undefined, 
   return kept;
 }
 
+/** The listr2 renderers the engine picks from (see rendererFor). */
+type Renderer = 'default' | 'simple' | 'verbose' | 'silent';
+type Task = ListrTaskWrapper<unknown, ListrGetRendererClassFromValue<Renderer>, ListrGetRendererClassFromValue<'simple'>>;
+
 interface RendererChoice {
-  renderer: string;
+  renderer: Renderer;
   fallback: boolean;
   /** listr2's default renderer draws each step's output under its title; the line renderers do not. */
   lines: boolean;
@@ -134,13 +139,6 @@ function deferred(): Deferred {
   return { promise, resolve };
 }
 
-/** What a listr2 task function receives, as far as the engine uses it. */
-interface TaskHandle {
-  title: string;
-  output: string;
-  newListr(tasks: unknown[], options?: unknown): unknown;
-}
-
 /**
  * What each failed step threw, as thrown: the records hold only its text (they are written as
  * JSON), and runFailure() must still tell a user error from a bug and keep the bug's stack.
@@ -154,14 +152,14 @@ export async function runPipeline(steps: readonly Step[], opts: EngineOptions): 
   const started = performance.now();
   const gates = new Map(steps.map((s) => [s.id, deferred()] as const));
   const records = new Map<string, StepRecord>();
-  const shared = opts.shared ?? new Map<string, unknown>();
+  const state = opts.state ?? newRunState();
   const { renderer, fallback, lines } = rendererFor(opts.render);
   const titleOf = new Map(steps.map((s) => [s.id, s.title] as const));
   // Line renderers print output without its task's title, so each line names its step.
   const named = (step: Step, line: string): string => (lines ? `${step.id}: ${line}` : line);
 
   /** The step itself, shown (with its title) from the moment it starts. */
-  const work = (step: Step, record: StepRecord) => async (_: unknown, task: TaskHandle): Promise<void> => {
+  const work = (step: Step, record: StepRecord) => async (_: unknown, task: Task): Promise<void> => {
     const gate = gates.get(step.id)!;
     const t0 = performance.now();
     record.startedAt = new Date().toISOString();
@@ -171,7 +169,7 @@ export async function runPipeline(steps: readonly Step[], opts: EngineOptions): 
         config: opts.config,
         runId: opts.runId,
         signal: AbortSignal.any([opts.signal, stepStop.signal]),
-        shared,
+        state,
         services: opts.services,
         output: (line: string) => {
           task.output = named(step, line);
@@ -228,7 +226,7 @@ export async function runPipeline(steps: readonly Step[], opts: EngineOptions): 
   // appears when it starts; one that never runs appears only in the run's failure summary,
   // and a run that fails in its first second is not buried under lines about the others.
   const tasks = steps.map((step) => ({
-    task: async (_: unknown, holder: TaskHandle): Promise<unknown> => {
+    task: async (_: unknown, holder: Task): Promise<unknown> => {
       const needs = [...(step.needs ?? [])];
       const record: StepRecord = { id: step.id, title: step.title, outcome: 'failed', ms: 0, needs };
       records.set(step.id, record);
@@ -253,15 +251,15 @@ export async function runPipeline(steps: readonly Step[], opts: EngineOptions): 
     },
   }));
 
-  const list = new Listr(tasks as never, {
+  const list = new Listr<unknown, Renderer, 'simple'>(tasks, {
     concurrent: true,
     exitOnError: false,
     registerSignalListeners: false,
-    renderer: renderer as 'default',
+    renderer,
     fallbackRenderer: 'simple',
     fallbackRendererCondition: fallback,
-    rendererOptions: { collapseSubtasks: false, timer: PRESET_TIMER } as never,
-    fallbackRendererOptions: { timestamp: PRESET_TIMESTAMP, timer: PRESET_TIMER } as never,
+    rendererOptions: { collapseSubtasks: false, timer: PRESET_TIMER },
+    fallbackRendererOptions: { timestamp: PRESET_TIMESTAMP, timer: PRESET_TIMER },
   });
   try {
     await list.run();

@@ -17,10 +17,29 @@ export interface StepContext {
   readonly signal: AbortSignal;
   /** One line of step output; the renderer decides where it goes. */
   output(line: string): void;
-  /** Values one step hands to another (endpoints, credentials, image refs). */
-  readonly shared: Map<string, unknown>;
+  /** What steps hand to each other in this run, and what the command reads after it. */
+  readonly state: RunState;
   /** Lazily connected services; their types live in scripts/lib. */
   readonly services: StepServices;
+}
+
+/** One field per value that crosses steps: nothing is cast on the way out. */
+export interface RunState {
+  /** Helm releases (namespace/release) this run installed or upgraded: `down --context` removes only these. */
+  installedReleases: string[];
+  /** The K3s container of `--cluster k3s`: the job image is loaded into it, and `up` holds it until Ctrl-C. */
+  k3s?: K3sHandle;
+}
+
+/** The part of testcontainers' started K3s container the steps use. */
+export interface K3sHandle {
+  stop(): Promise<unknown>;
+  copyFilesToContainer(files: Array<{ source: string; target: string }>): Promise<void>;
+  exec(cmd: string[]): Promise<{ exitCode: number; output: string }>;
+}
+
+export function newRunState(): RunState {
+  return { installedReleases: [] };
 }
 
 // The library declares the services (type-only import: nothing heavy is loaded here).

@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import type { SandboxConfig } from '../lib/config.ts';
 import { packagePath } from '../lib/paths.ts';
 import type { Step, StepContext } from '../pipeline/step.ts';
+import { PART_OF_LABELS } from './kit.ts';
 
 export const JOB_IMAGE_REPO = 'flink-sandbox/hello-job';
 /** Where `up` records the job image for scenarios and `status`. */
@@ -54,11 +55,10 @@ async function recordImage(ctx: StepContext, ref: string): Promise<void> {
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: SANDBOX_CONFIGMAP, namespace: ctx.config.namespaces.job, labels: { 'app.kubernetes.io/part-of': 'flink-sandbox' } },
+      metadata: { name: SANDBOX_CONFIGMAP, namespace: ctx.config.namespaces.job, labels: { ...PART_OF_LABELS } },
       data: { jobImage: ref, flinkVersion: ctx.config.components.flink.version },
     },
   ]);
-  ctx.shared.set('jobImage', ref);
 }
 
 async function imageRef(ctx: StepContext): Promise<string> {
@@ -89,7 +89,6 @@ export const jobImageStep: Step = {
     const cm = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: SANDBOX_CONFIGMAP, namespace: ctx.config.namespaces.job });
     if (cm?.data?.jobImage !== ref) return false;
     if (ctx.config.cluster.provider === 'kind' && !ctx.config.jobImage && (await nodesMissing(ctx, ref)).length) return false;
-    ctx.shared.set('jobImage', ref);
     return true;
   },
   async apply(ctx) {

@@ -4,17 +4,9 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
-import type { StepContext } from '../pipeline/step.ts';
+import type { RunState, StepContext } from '../pipeline/step.ts';
 import { SandboxError } from '../lib/errors.ts';
 import { k3sKubeconfigPath } from '../lib/services.ts';
-
-interface K3sHandle {
-  stop(): Promise<unknown>;
-  copyFilesToContainer(files: Array<{ source: string; target: string }>): Promise<void>;
-  exec(cmd: string[]): Promise<{ exitCode: number; output: string }>;
-}
-
-const KEY = 'k3s';
 
 export async function startK3s(ctx: StepContext): Promise<void> {
   const { K3sContainer } = await import('@testcontainers/k3s');
@@ -31,12 +23,12 @@ export async function startK3s(ctx: StepContext): Promise<void> {
   const path = k3sKubeconfigPath();
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, started.getKubeConfig(), { mode: 0o600 });
-  ctx.shared.set(KEY, started);
+  ctx.state.k3s = started;
 }
 
 /** Loads a locally built image into the K3s container's containerd (no registry needed). */
 export async function loadImageIntoK3s(ctx: StepContext, ref: string): Promise<void> {
-  const k3s = ctx.shared.get(KEY) as K3sHandle | undefined;
+  const k3s = ctx.state.k3s;
   if (!k3s) throw new SandboxError('the K3s cluster of this run is not running', { hint: 're-run `sandbox up --cluster k3s`' });
   const tools = await ctx.services.tools();
   const tar = join(tmpdir(), `sandbox-job-image-${process.pid}.tar`);
@@ -51,8 +43,8 @@ export async function loadImageIntoK3s(ctx: StepContext, ref: string): Promise<v
 }
 
 /** Holds the K3s cluster until the signal (Ctrl-C) fires, then removes it. */
-export async function holdK3s(shared: Map<string, unknown>, signal: AbortSignal, say: (line: string) => void): Promise<void> {
-  const k3s = shared.get(KEY) as K3sHandle | undefined;
+export async function holdK3s(state: RunState, signal: AbortSignal, say: (line: string) => void): Promise<void> {
+  const k3s = state.k3s;
   if (!k3s) return;
   say(`K3s is up; KUBECONFIG=${k3sKubeconfigPath()}. It lives while this command runs: press Ctrl-C to stop and remove it.`);
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));

@@ -46,6 +46,9 @@ const CLUSTER_KINDS = new Set([
 ]);
 
 export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
+/** What every object the sandbox makes in code is labelled with; `down --context` selects on it. */
+export const PART_OF_LABELS: Readonly<Record<string, string>> = { [PART_OF_LABEL]: 'flink-sandbox' };
+export const PART_OF_SELECTOR = `${PART_OF_LABEL}=flink-sandbox`;
 
 /**
  * Creates the namespace when absent, labelled as the sandbox's so that `down --context`
@@ -131,11 +134,9 @@ export async function helmReleaseInPlace(ctx: StepContext, rel: HelmRelease, cha
 export const INSTALL_CONFIGMAP = 'flink-sandbox-install';
 
 /** Releases this run installed or upgraded: `down --context` uninstalls only what `up` installed. */
-export const INSTALLED_RELEASES = 'installedReleases';
-
 function recordRelease(ctx: StepContext, rel: HelmRelease): void {
-  const list = (ctx.shared.get(INSTALLED_RELEASES) as string[] | undefined) ?? [];
-  ctx.shared.set(INSTALLED_RELEASES, [...new Set([...list, `${rel.namespace}/${rel.release}`])]);
+  const id = `${rel.namespace}/${rel.release}`;
+  if (!ctx.state.installedReleases.includes(id)) ctx.state.installedReleases.push(id);
 }
 
 /**

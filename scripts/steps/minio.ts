@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { minioEndpointFor } from '../lib/flink/deployment.ts';
 import type { KubeObject } from '../lib/kube/kube.ts';
 import { containsDesired as objectsMatch } from '../lib/kube/desired.ts';
-import { applyObjects, ensureNamespace, gate, inNamespace, loadManifest, names, objectsInPlace } from './kit.ts';
+import { applyObjects, ensureNamespace, gate, inNamespace, loadManifest, names, objectsInPlace, PART_OF_LABELS } from './kit.ts';
 import type { Step, StepContext } from '../pipeline/step.ts';
 
 export const MINIO_SECRET = 'minio-credentials';
@@ -18,7 +18,7 @@ function credentialSecret(namespace: string, accessKey: string, secretKey: strin
     apiVersion: 'v1',
     kind: 'Secret',
     type: 'Opaque',
-    metadata: { name: MINIO_SECRET, namespace, labels: { 'app.kubernetes.io/part-of': 'flink-sandbox' } },
+    metadata: { name: MINIO_SECRET, namespace, labels: { ...PART_OF_LABELS } },
     stringData: { accessKey, secretKey },
   };
 }

@@ -8,12 +8,11 @@ import type { Kube, KubeObject } from '../lib/kube/kube.ts';
 import { fetchManifest } from '../lib/exec/remote-manifest.ts';
 import { kubeTargetArgs } from '../lib/services.ts';
 import { eckUrls } from './eck.ts';
-import { inNamespace, INSTALL_CONFIGMAP, loadManifest, PART_OF_LABEL } from './kit.ts';
+import { inNamespace, INSTALL_CONFIGMAP, loadManifest, PART_OF_LABEL, PART_OF_LABELS, PART_OF_SELECTOR } from './kit.ts';
 import { MINIO_FILES } from './minio.ts';
 import type { StepServices } from '../pipeline/step.ts';
 import { ingressNginxUrl } from './ui.ts';
 
-const PART_OF = `${PART_OF_LABEL}=flink-sandbox`;
 
 /**
  * Custom resource definitions are left in place on purpose: deleting one deletes every
@@ -23,7 +22,7 @@ export const KEPT_NOTE =
   'CRDs (flink.apache.org, cert-manager.io, logging.banzaicloud.io, *.k8s.elastic.co) were kept: deleting a CRD deletes every resource of its kind in the cluster; remove them with `kubectl delete crd ...` if none are yours';
 
 function isSandboxs(o: KubeObject): boolean {
-  if (o.metadata.labels?.[PART_OF_LABEL] === 'flink-sandbox') return true;
+  if (o.metadata.labels?.[PART_OF_LABEL] === PART_OF_LABELS[PART_OF_LABEL]) return true;
   const managers = (o.metadata.managedFields ?? []) as Array<{ manager?: string }>;
   return managers.some((m) => m.manager === 'sandbox');
 }
@@ -51,7 +50,7 @@ export async function uninstallFromExisting(cfg: SandboxConfig, services: StepSe
 
   // The sandbox's jobs first: their finalizers need the operator to be running.
   for (const kind of ['FlinkStateSnapshot', 'FlinkDeployment']) {
-    for (const o of await kube.list('flink.apache.org/v1beta1', kind, { namespace: job, labelSelector: PART_OF })) await del(o);
+    for (const o of await kube.list('flink.apache.org/v1beta1', kind, { namespace: job, labelSelector: PART_OF_SELECTOR })) await del(o);
   }
   const ours = [
     ...inNamespace((await Promise.all(MINIO_FILES.map((f) => loadManifest(f)))).flat(), minio),
@@ -90,10 +89,10 @@ export async function uninstallFromExisting(cfg: SandboxConfig, services: StepSe
   }
   for (const ns of [minio, job]) {
     for (const kind of ['Secret', 'ConfigMap']) {
-      for (const o of await kube.list('v1', kind, { namespace: ns, labelSelector: PART_OF })) await del(o);
+      for (const o of await kube.list('v1', kind, { namespace: ns, labelSelector: PART_OF_SELECTOR })) await del(o);
     }
   }
-  for (const ns of await kube.list('v1', 'Namespace', { labelSelector: PART_OF })) await del(ns);
+  for (const ns of await kube.list('v1', 'Namespace', { labelSelector: PART_OF_SELECTOR })) await del(ns);
   if (failed.length) {
     throw new SandboxError(`could not remove everything the sandbox installed:\n  ${failed.join('\n  ')}`, {
       hint: 're-run `sandbox down --context ...`; objects stuck on finalizers need their operator running',

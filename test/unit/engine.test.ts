@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { defaults } from '../../scripts/lib/config.ts';
 import { checkPipeline, planWaves, runFailure, runPipeline, selectSteps, type EngineOptions, type RunResult } from '../../scripts/pipeline/engine.ts';
 import { InterruptedError, SandboxError, UsageError } from '../../scripts/lib/errors.ts';
-import type { Step, StepContext, StepServices } from '../../scripts/pipeline/step.ts';
+import { newRunState, type Step, type StepContext, type StepServices } from '../../scripts/pipeline/step.ts';
 
 /** Fake steps never reach a cluster or a tool: calling a service is a test failure. */
 const services: StepServices = {
@@ -207,22 +207,22 @@ describe('runPipeline', () => {
     expect(Date.parse(b.startedAt!)).toBeGreaterThanOrEqual(Date.parse(a.startedAt!));
   });
 
-  it('hands values from one step to the next through the shared map', async () => {
-    const shared = new Map<string, unknown>();
-    const producer: Step = { id: 'producer', title: 'Producer', plan: () => [], apply: async (ctx) => void ctx.shared.set('endpoint', 'http://x:9000') };
-    let seen: unknown;
+  it('hands values from one step to the next through the typed run state', async () => {
+    const state = newRunState();
+    const producer: Step = { id: 'producer', title: 'Producer', plan: () => [], apply: async (ctx) => void ctx.state.installedReleases.push('ns/chart') };
+    let seen: string[] = [];
     const consumer: Step = {
       id: 'consumer',
       title: 'Consumer',
       needs: ['producer'],
       plan: () => [],
       apply: async (ctx) => {
-        seen = ctx.shared.get('endpoint');
+        seen = [...ctx.state.installedReleases];
       },
     };
-    await runPipeline([producer, consumer], options({ shared }));
-    expect(seen).toBe('http://x:9000');
-    expect(shared.get('endpoint')).toBe('http://x:9000');
+    await runPipeline([producer, consumer], options({ state }));
+    expect(seen).toEqual(['ns/chart']);
+    expect(state.installedReleases).toEqual(['ns/chart']);
   });
 
   it('gives outcome interrupted for steps not started when the signal is already aborted', async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, expect, it, vi } from 'vitest';
 import { defaults } from '../../scripts/lib/config.ts';
-import type { StepContext } from '../../scripts/pipeline/step.ts';
+import { newRunState, type StepContext } from '../../scripts/pipeline/step.ts';
 
 const calls: string[] = [];
 let copied: string[] = [];
@@ -45,7 +45,7 @@ function context(): StepContext {
     runId: 't',
     signal: new AbortController().signal,
     output: () => undefined,
-    shared: new Map(),
+    state: newRunState(),
     services: {
       kube: () => Promise.reject(new Error('not used')),
       tools: async () =>
@@ -89,7 +89,7 @@ it('keeps the cluster until Ctrl-C, then stops it', async () => {
   await startK3s(ctx);
   const ctl = new AbortController();
   const lines: string[] = [];
-  const held = holdK3s(ctx.shared, ctl.signal, (l) => lines.push(l));
+  const held = holdK3s(ctx.state, ctl.signal, (l) => lines.push(l));
   await new Promise((r) => setTimeout(r, 50));
   expect(calls).not.toContain('stop');
   ctl.abort();

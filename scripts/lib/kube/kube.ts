@@ -101,6 +101,17 @@ export function describeRef(ref: ObjectRef): string {
   return ref.namespace ? `${ref.kind} ${ref.namespace}/${ref.name}` : `${ref.kind} ${ref.name}`;
 }
 
+/** True when the object's status lists condition `type` with status `status` (Pods and Nodes alike). */
+export function hasCondition(obj: KubeObject, type: string, status = 'True'): boolean {
+  const conditions: Array<{ type?: string; status?: string }> = obj.status?.conditions ?? [];
+  return conditions.some((c) => c.type === type && c.status === status);
+}
+
+/** Ready as the kubelet reports it. A pod being deleted may still say so: traffic checks that too. */
+export function isPodReady(pod: KubeObject): boolean {
+  return hasCondition(pod, 'Ready');
+}
+
 /** The reference of an object, for describeRef and the CRUD calls. */
 export function refOf(obj: KubeObject): ObjectRef {
   const ref: ObjectRef = { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name };

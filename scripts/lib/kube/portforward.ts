@@ -6,10 +6,11 @@ import { Writable } from 'node:stream';
 import { PortForward as PortForwardClient, type KubeConfig } from '@kubernetes/client-node';
 import type WebSocket from 'ws';
 import { SandboxError } from '../errors.ts';
-import type { Kube, KubeObject, PortForward, PortForwardTarget } from './kube.ts';
+import { isPodReady, type Kube, type KubeObject, type PortForward, type PortForwardTarget } from './kube.ts';
 
+/** A pod to send traffic to: Ready, and not on its way out. */
 function isReady(pod: KubeObject): boolean {
-  return !pod.metadata.deletionTimestamp && (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+  return !pod.metadata.deletionTimestamp && isPodReady(pod);
 }
 
 /** The pod and container port behind a Service port: a ready pod of its selector, targetPort resolved. */

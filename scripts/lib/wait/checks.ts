@@ -1,6 +1,6 @@
 // What the wait strategies look for, as pure functions of the objects seen: each says whether
 // the wait is over and, in a few words, what it saw (that text ends up in timeout messages).
-import type { KubeObject } from '../kube/kube.ts';
+import { isPodReady, type KubeObject } from '../kube/kube.ts';
 
 export interface CheckResult {
   ok: boolean;
@@ -106,10 +106,6 @@ export function rolloutCheck(obj: KubeObject | undefined): CheckResult {
     default:
       throw new Error(`rollout of kind ${obj.kind} is not supported (Deployment, StatefulSet, DaemonSet)`);
   }
-}
-
-export function isPodReady(pod: KubeObject): boolean {
-  return (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
 }
 
 /** Why a pod is not ready, in one line: the first container problem, or an unschedulable pod. */
