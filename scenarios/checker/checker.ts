@@ -263,13 +263,16 @@ export class Checker {
   }
 
   private resetCheck(track: Track, ep: Episode, t: number): void {
-    if (ep.reset || track.allowed.has(track.origin)) return; // a window back to the start: nothing was snapshotted yet
+    if (ep.reset) return;
     // A track that may still turn out to be the far side of a gap (its parent never moved on, or
     // a replay filled the gap) has no start of its own.
     const parent = track.parent;
     if (parent && (parent.advances === track.parentAdvancesAtBirth || parent.hw + 1 >= track.origin)) return;
     ep.reset = true;
     ep.resetExpected = this.expectResets.length > 0;
+    // A replay window reaching back to the start: no snapshot had completed before the fault, so
+    // starting over was the recovery. Still a reset (the state is gone), but not Flink's failure.
+    ep.resetExcused = track.allowed.has(track.origin);
     for (const e of this.expectResets) e.seen = true;
     // The repeats so far were this reset's first steps back, not separate failures.
     ep.outside = 0;

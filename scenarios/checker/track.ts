@@ -24,6 +24,8 @@ export interface Episode {
   outsideSet: IntervalSet;
   reset: boolean;
   resetExpected: boolean;
+  /** A reset inside a replay window (nothing had been snapshotted yet): reported, not failed. */
+  resetExcused: boolean;
 }
 
 export class Track {
@@ -105,7 +107,7 @@ export class Track {
       this.episodesDropped++;
       return (this.episode = tail);
     }
-    const ep: Episode = { from: n, to: this.hw, after: label, duplicates: 0, outside: 0, outsideSet: new IntervalSet(), reset: false, resetExpected: false };
+    const ep: Episode = { from: n, to: this.hw, after: label, duplicates: 0, outside: 0, outsideSet: new IntervalSet(), reset: false, resetExpected: false, resetExcused: false };
     this.episodes.push(ep);
     return (this.episode = ep);
   }

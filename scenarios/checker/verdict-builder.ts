@@ -110,14 +110,15 @@ function replayFindings(track: Track, state: CheckerState, findings: Finding[], 
     const span: Interval = [ep.from, ep.to];
     if (ep.reset) {
       resets++;
+      const what = ep.resetExpected ? 'expected reset' : ep.resetExcused ? 'reset before any checkpoint (nothing to restore)' : 'reset (state lost)';
       findings.push({
         kind: 'reset',
-        fail: !ep.resetExpected,
+        fail: !ep.resetExpected && !ep.resetExcused,
         sequence: track.id,
         intervals: [span],
         count: 1,
         after,
-        message: `${ep.resetExpected ? 'expected reset' : 'reset (state lost)'}: ${track.id} fell back to ${ep.from} after reaching ${ep.to}, after ${after}`,
+        message: `${what}: ${track.id} fell back to ${ep.from} after reaching ${ep.to}, after ${after}`,
       });
     } else if (ep.outside > 0 && state.strictDuplicates) {
       const outside = ep.outsideSet.intervals(LIST_LIMIT);
@@ -237,7 +238,7 @@ export function buildVerdict(state: CheckerState): Verdict {
     summary = 'unknown: the observations end before a liveness deadline';
   } else {
     valid = true;
-    summary = `valid: ${plural(state.records, 'record')}, nothing lost, ${resets ? 'only expected resets' : 'no reset'}, ${duplicates ? `${plural(duplicates, 'duplicate')} in ${plural(replays.length, 'replay')}` : 'no duplicates'}`;
+    summary = `valid: ${plural(state.records, 'record')}, nothing lost, ${resets ? `${plural(resets, 'reset')} (expected, or before any checkpoint)` : 'no reset'}, ${duplicates ? `${plural(duplicates, 'duplicate')} in ${plural(replays.length, 'replay')}` : 'no duplicates'}`;
   }
   return {
     valid,

@@ -138,12 +138,21 @@ describe('resets', () => {
     expect(failing(v)).toEqual(['reset (state lost): SEQ fell back to 1 after reaching 80, after kill-jobmanager']);
   });
 
-  it('with a history, accepts starting over when nothing had been checkpointed yet', () => {
+  it('with a history, reports starting over when nothing had been checkpointed yet, without failing it', () => {
     const run = new RunBuilder().records(1, 20).fault().restart(1, 60);
     const v = judge(run.events);
     expect(v.valid).toBe(true);
-    expect(v.counts.resets).toBe(0);
+    expect(v.counts.resets).toBe(1);
+    expect(v.findings.find((f) => f.kind === 'reset')).toMatchObject({ fail: false, message: 'reset before any checkpoint (nothing to restore): SEQ fell back to 1 after reaching 20, after kill-taskmanager' });
     expect(v.replayWindows).toEqual([{ sequence: 'SEQ', from: 1, to: 20, after: 'kill-taskmanager' }]);
+  });
+
+  it('reports the reset of the no-HA baseline: no checkpoints at all, the reset declared', () => {
+    const run = new RunBuilder().records(1, 80).event({ kind: 'expect-reset' }).fault().restart(1, 60);
+    const v = judge(run.events);
+    expect(v.valid).toBe(true);
+    expect(v.counts.resets).toBe(1);
+    expect(v.findings.find((f) => f.kind === 'reset')).toMatchObject({ fail: false, message: expect.stringMatching(/^expected reset: SEQ fell back to 1 after reaching 80/) });
   });
 
   it('reports a declared reset without failing (the no-HA baseline)', () => {
