@@ -282,6 +282,8 @@ export class JobRuntime {
       const attempt = this.attempt;
       const position = this.position;
       const started = Date.now();
+      // CheckpointCoordinator logs the trigger (with its timestamp) before the barriers go out.
+      this.s.log('INFO', CKPT_LOGGER, `Triggering checkpoint ${id} (type=CheckpointType{name='Checkpoint', sharingFilesStrategy=FORWARD_BACKWARD}) @ ${started} for job ${this.s.jobId}.`);
       await this.aligned();
       if (this.stopped || !this.tasksRunning || this.attempt !== attempt) return;
       const snapshot: Snapshot = {
