@@ -8,7 +8,7 @@ import { newRunId, stateDir } from '../lib/paths.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
 import { pipeline } from '../steps/index.ts';
 import { INSTALL_CONFIGMAP, PART_OF_LABELS } from '../steps/kit.ts';
-import { newRunState, type PlanAction, type RunState, type Step, type StepContext } from '../pipeline/step.ts';
+import { newRunState, planOf, type PlanAction, type RunState, type Step, type StepContext } from '../pipeline/step.ts';
 import type { Kube } from '../lib/kube/kube.ts';
 import { configFrom, emit, type GlobalOptions } from './options.ts';
 
@@ -36,7 +36,7 @@ export function planText(cfg: SandboxConfig, steps: Step[]): string {
     lines.push(`${i + 1}. ${wave.length > 1 ? `in parallel: ${wave.map((s) => s.id).join(', ')}` : wave[0]!.id}`);
     for (const step of wave) {
       lines.push(`   [${step.id}] ${step.title}${step.needs?.length ? `  (after ${step.needs.join(', ')})` : ''}`);
-      for (const a of step.plan(cfg)) lines.push(`      ${renderAction(a)}`);
+      for (const a of planOf(step, cfg)) lines.push(`      ${renderAction(a)}`);
     }
   });
   lines.push('', 'Nothing was changed (dry run).');
@@ -49,7 +49,7 @@ function planJson(cfg: SandboxConfig, steps: Step[]): unknown {
     with: cfg.with,
     cluster: { provider: cfg.cluster.provider, name: cfg.cluster.name, context: kubeContext(cfg) },
     waves: planWaves(steps).map((w) => w.map((s) => s.id)),
-    steps: steps.map((s) => ({ id: s.id, title: s.title, needs: s.needs ?? [], actions: s.plan(cfg) })),
+    steps: steps.map((s) => ({ id: s.id, title: s.title, needs: s.needs ?? [], actions: planOf(s, cfg) })),
   };
 }
 
@@ -96,7 +96,7 @@ export async function up(opts: GlobalOptions): Promise<void> {
   }
   const runId = newRunId();
   const signal = interruptSignal();
-  const services = createServices(cfg);
+  const services = createServices(cfg, { forceConflicts: opts.force });
   const state = newRunState();
   const result = await runPipeline(steps, {
     state,

@@ -6,6 +6,7 @@ import { newRunState, type RunState, type Step, type StepContext, type StepServi
 import type { SandboxConfig } from '../lib/config.ts';
 import { causeChain, InterruptedError, SandboxError, UsageError } from '../lib/errors.ts';
 import type { ListrGetRendererClassFromValue, ListrTaskWrapper } from 'listr2';
+import { runGate } from '../lib/wait/strategy.ts';
 
 export type StepOutcome = 'done' | 'already' | 'failed' | 'skipped' | 'blocked' | 'interrupted';
 
@@ -187,7 +188,10 @@ export async function runPipeline(steps: readonly Step[], opts: EngineOptions): 
         }
         // The readiness gate runs on re-runs too: it is cheap when things are ready
         // and catches a component that broke since the last run.
-        if (step.ready) await step.ready(ctx);
+        if (step.gate) {
+          const seconds = step.gateSeconds?.(ctx.config) ?? ctx.config.timeouts.stepSeconds;
+          await runGate(step.gate(ctx.config), () => ctx.services.kube(), { timeoutMs: seconds * 1000, signal: ctx.signal, onProgress: ctx.output });
+        }
       };
       try {
         const guard = opts.guard?.(step, ctx, guardStop.signal);

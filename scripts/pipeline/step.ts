@@ -3,6 +3,7 @@
 // after everything it `needs`, and renders progress; steps never print.
 import type { SandboxConfig } from '../lib/config.ts';
 import type { Services } from '../lib/services.ts';
+import type { WaitStrategy } from '../lib/wait/strategy.ts';
 
 /** What a step would do, shown by `up --dry-run`. Built from the same helpers apply() uses. */
 export type PlanAction =
@@ -58,10 +59,21 @@ export interface Step {
   /** True when the desired state is already in place (then apply and ready are skipped). */
   isDone?(ctx: StepContext): Promise<boolean>;
   apply(ctx: StepContext): Promise<void>;
-  /** A functional readiness gate with a timeout whose message names what was last seen. */
-  ready?(ctx: StepContext): Promise<void>;
+  /**
+   * The readiness gate: waits that describe themselves, run in order under one deadline (the
+   * step's timeout) after apply, and on re-runs too. `up --dry-run` prints what they await.
+   */
+  gate?(config: SandboxConfig): WaitStrategy[];
+  /** The gate's time budget; default `timeouts.stepSeconds`. */
+  gateSeconds?(config: SandboxConfig): number;
   /** What `sandbox status` shows for this component (read-only, quick). */
   status?(ctx: StepContext): Promise<ComponentStatus>;
+}
+
+/** What `up --dry-run` shows for a step: its actions, then one check per wait of its gate. */
+export function planOf(step: Step, config: SandboxConfig): PlanAction[] {
+  const checks = (step.gate?.(config) ?? []).map((w): PlanAction => ({ kind: 'check', what: w.what }));
+  return [...step.plan(config), ...checks];
 }
 
 export type Health = 'healthy' | 'degraded' | 'missing' | 'unknown';

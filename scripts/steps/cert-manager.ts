@@ -2,8 +2,10 @@
 // and still refuse calls (cert-manager #2908), so Ready = a server-side dry-run create
 // of an Issuer and a Certificate is accepted.
 import type { SandboxConfig } from '../lib/config.ts';
-import { gate, helmInstall, helmPlan, helmReleaseInPlace, loadManifest, type HelmRelease } from './kit.ts';
-import type { Step, StepContext } from '../pipeline/step.ts';
+import type { KubeObject } from '../lib/kube/kube.ts';
+import { Ready } from '../lib/wait/strategy.ts';
+import { helmInstall, helmPlan, helmReleaseInPlace, loadManifest, type HelmRelease } from './kit.ts';
+import type { Step } from '../pipeline/step.ts';
 import { deploymentsStatus } from './release-status.ts';
 
 export function certManagerRelease(cfg: SandboxConfig): HelmRelease {
@@ -18,9 +20,9 @@ export function certManagerRelease(cfg: SandboxConfig): HelmRelease {
   };
 }
 
-async function probeObjects(ctx: StepContext) {
+async function probeObjects(cfg: SandboxConfig): Promise<KubeObject[]> {
   const objects = await loadManifest('cert-manager/readiness-probe.yaml');
-  return objects.map((o) => ({ ...o, metadata: { ...o.metadata, namespace: ctx.config.namespaces.certManager } }));
+  return objects.map((o) => ({ ...o, metadata: { ...o.metadata, namespace: cfg.namespaces.certManager } }));
 }
 
 export const certManagerStep: Step = {
@@ -29,13 +31,10 @@ export const certManagerStep: Step = {
   needs: ['cluster'],
   memoryMiB: 256,
   namespaces: (cfg) => [cfg.namespaces.certManager],
-  plan: (cfg) => [helmPlan(cfg, certManagerRelease(cfg)), { kind: 'check', what: 'dry-run create of an Issuer and a Certificate accepted (webhook answers)' }],
+  plan: (cfg) => [helmPlan(cfg, certManagerRelease(cfg))],
   isDone: (ctx) => helmReleaseInPlace(ctx, certManagerRelease(ctx.config), 'cert-manager'),
   apply: (ctx) => helmInstall(ctx, certManagerRelease(ctx.config)),
-  async ready(ctx) {
-    const { Wait, kube, opts } = await gate(ctx);
-    await Wait.forDryRunAccepted(kube, await probeObjects(ctx), 'the cert-manager webhook to accept an Issuer and a Certificate', opts);
-  },
+  gate: (cfg) => [Ready.dryRunAccepted('the cert-manager webhook to accept a dry-run Issuer and Certificate', () => probeObjects(cfg))],
   status: (ctx) =>
     deploymentsStatus(ctx, 'cert-manager', ctx.config.namespaces.certManager, ['cert-manager', 'cert-manager-cainjector', 'cert-manager-webhook'], ctx.config.components.certManager.version),
 };

@@ -7,7 +7,9 @@ import { parse, stringify } from 'yaml';
 import { kubeContext, type SandboxConfig } from '../lib/config.ts';
 import { SandboxError } from '../lib/errors.ts';
 import { packagePath, stateDir } from '../lib/paths.ts';
-import { gate } from './kit.ts';
+import type { Kube, KubeObject } from '../lib/kube/kube.ts';
+import type { CheckResult } from '../lib/wait/checks.ts';
+import { Ready, type WaitStrategy } from '../lib/wait/strategy.ts';
 import type { Step, StepContext } from '../pipeline/step.ts';
 
 interface KindNode {
@@ -44,30 +46,30 @@ export async function kindClusterExists(ctx: StepContext): Promise<boolean> {
 
 const DEFAULT_SC = 'storageclass.kubernetes.io/is-default-class';
 
-async function clusterReady(ctx: StepContext): Promise<void> {
-  const { Wait, kube, opts } = await gate(ctx);
-  const nodes = await kube.list('v1', 'Node');
-  if (nodes.length === 0) throw new SandboxError(`cluster ${kube.context} has no nodes`, { hint: 'recreate it: `sandbox down && sandbox up`' });
-  ctx.output(`waiting for ${nodes.length} node(s) to be Ready`);
-  await Promise.all(
-    nodes.map((n) => Wait.forCondition(kube, { apiVersion: 'v1', kind: 'Node', name: n.metadata.name }, 'Ready', 'True', opts)),
-  );
-  ctx.output('waiting for cluster DNS (CoreDNS)');
-  await Wait.forPodsReady(kube, 'kube-system', 'k8s-app=kube-dns', { ...opts, min: 1 });
-  await Wait.poll(
-    async () => {
-      const classes = await kube.list('storage.k8s.io/v1', 'StorageClass');
-      const def = classes.find((c) => c.metadata.annotations?.[DEFAULT_SC] === 'true');
-      const seen = def
-        ? `default StorageClass ${def.metadata.name}`
-        : classes.length
-          ? `StorageClasses ${classes.map((c) => c.metadata.name).join(', ')}, none default`
-          : 'no StorageClass';
-      return { ok: def !== undefined, seen, value: def };
-    },
-    'a default StorageClass',
-    { ...opts, intervalMs: 1000 },
-  );
+async function nodes(kube: Kube): Promise<KubeObject[]> {
+  const found = await kube.list('v1', 'Node');
+  if (found.length === 0) throw new SandboxError(`cluster ${kube.context} has no nodes`, { hint: 'recreate it: `sandbox down && sandbox up`' });
+  return found;
+}
+
+async function defaultStorageClass(kube: Kube): Promise<CheckResult> {
+  const classes = await kube.list('storage.k8s.io/v1', 'StorageClass');
+  const def = classes.find((c) => c.metadata.annotations?.[DEFAULT_SC] === 'true');
+  const seen = def
+    ? `default StorageClass ${def.metadata.name}`
+    : classes.length
+      ? `StorageClasses ${classes.map((c) => c.metadata.name).join(', ')}, none default`
+      : 'no StorageClass';
+  return { ok: def !== undefined, seen };
+}
+
+/** Every node Ready, cluster DNS answering (CoreDNS pods Ready), a default StorageClass. */
+function clusterGate(): WaitStrategy[] {
+  return [
+    Ready.each('every node to be Ready', nodes, (n) => Ready.condition({ apiVersion: 'v1', kind: 'Node', name: n.metadata.name }, 'Ready')),
+    Ready.podsReady('kube-system', 'k8s-app=kube-dns'),
+    Ready.polled('a default StorageClass', defaultStorageClass),
+  ];
 }
 
 export const clusterStep: Step = {
@@ -77,7 +79,7 @@ export const clusterStep: Step = {
   namespaces: () => ['kube-system'],
   plan(cfg) {
     if (cfg.cluster.provider === 'existing') {
-      return [{ kind: 'check', what: `use existing context ${kubeContext(cfg)}: nodes Ready, CoreDNS ready, default StorageClass` }];
+      return [{ kind: 'check', what: `use existing context ${kubeContext(cfg)}` }];
     }
     if (cfg.cluster.provider === 'k3s') {
       return [{ kind: 'check', what: `start K3s (${cfg.cluster.k3sImage}) through testcontainers` }];
@@ -85,7 +87,6 @@ export const clusterStep: Step = {
     return [
       { kind: 'command', argv: ['kind', 'get', 'clusters'] },
       { kind: 'command', argv: ['kind', ...kindCreateArgs(cfg, kindConfigPath())] },
-      { kind: 'check', what: 'nodes Ready, CoreDNS ready, default StorageClass present' },
     ];
   },
   async isDone(ctx) {
@@ -95,7 +96,7 @@ export const clusterStep: Step = {
   },
   async apply(ctx) {
     const cfg = ctx.config;
-    // Reached with --force too: an existing cluster is checked by ready(), never recreated.
+    // Reached with --force too: an existing cluster is checked by the gate, never recreated.
     if (cfg.cluster.provider === 'existing') return;
     if (cfg.cluster.provider === 'kind' && (await kindClusterExists(ctx))) return;
     if (cfg.cluster.provider === 'k3s') {
@@ -110,5 +111,5 @@ export const clusterStep: Step = {
     ctx.output(`kind create cluster --name ${cfg.cluster.name}`);
     await tools.run('kind', kindCreateArgs(cfg, path), { signal: ctx.signal, onLine: ctx.output });
   },
-  ready: clusterReady,
+  gate: clusterGate,
 };

@@ -3,7 +3,8 @@
 // Elasticsearch phase Ready with health green or yellow, and Kibana health green.
 import type { SandboxConfig } from '../lib/config.ts';
 import { fetchManifest } from '../lib/exec/remote-manifest.ts';
-import { applyObjects, ensureNamespace, gate, inNamespace, loadManifest, objectsInPlace } from './kit.ts';
+import { Ready } from '../lib/wait/strategy.ts';
+import { applyObjects, ensureNamespace, inNamespace, loadManifest, objectsInPlace } from './kit.ts';
 import type { Step, StepContext } from '../pipeline/step.ts';
 
 export const ES_NAME = 'quickstart';
@@ -33,10 +34,7 @@ export const eckOperatorStep: Step = {
       await kube.apply(await fetchManifest(url, ctx.signal));
     }
   },
-  async ready(ctx) {
-    const { rollout } = await gate(ctx);
-    await rollout('StatefulSet', 'elastic-operator', ctx.config.namespaces.eckOperator);
-  },
+  gate: (cfg) => [Ready.rollout('StatefulSet', 'elastic-operator', cfg.namespaces.eckOperator)],
 };
 
 async function stackObjects(ctx: StepContext) {
@@ -53,29 +51,25 @@ export const elasticStep: Step = {
   plan: (cfg) => [
     { kind: 'manifest', source: 'manifests/eck/elasticsearch.yaml', objects: [`Elasticsearch ${cfg.namespaces.logging}/${ES_NAME}`] },
     { kind: 'manifest', source: 'manifests/eck/kibana.yaml', objects: [`Kibana ${cfg.namespaces.logging}/${ES_NAME}`] },
-    { kind: 'check', what: 'Elasticsearch phase Ready and health green|yellow; Kibana health green' },
   ],
   isDone: async (ctx) => objectsInPlace(ctx, await stackObjects(ctx)),
   async apply(ctx) {
     await ensureNamespace(ctx, ctx.config.namespaces.logging);
     await applyObjects(ctx, await stackObjects(ctx));
   },
-  async ready(ctx) {
-    const { Wait, kube, opts } = await gate(ctx, ctx.config.timeouts.elasticsearchSeconds);
-    const ns = ctx.config.namespaces.logging;
-    await Wait.forObject(
-      kube,
-      { apiVersion: 'elasticsearch.k8s.elastic.co/v1', kind: 'Elasticsearch', name: ES_NAME, namespace: ns },
+  gate: (cfg) => [
+    Ready.object(
+      { apiVersion: 'elasticsearch.k8s.elastic.co/v1', kind: 'Elasticsearch', name: ES_NAME, namespace: cfg.namespaces.logging },
+      'Elasticsearch quickstart to be Ready with health green or yellow',
       (es) => {
         const phase = es?.status?.phase as string | undefined;
         const health = es?.status?.health as string | undefined;
         return { ok: phase === 'Ready' && (health === 'green' || health === 'yellow'), seen: `phase ${phase ?? '(none)'}, health ${health ?? '(none)'}` };
       },
-      'Elasticsearch quickstart to be Ready with health green or yellow',
-      opts,
-    );
-    await Wait.forJsonPath(kube, { apiVersion: 'kibana.k8s.elastic.co/v1', kind: 'Kibana', name: ES_NAME, namespace: ns }, '.status.health', 'green', opts);
-  },
+    ),
+    Ready.jsonPath({ apiVersion: 'kibana.k8s.elastic.co/v1', kind: 'Kibana', name: ES_NAME, namespace: cfg.namespaces.logging }, '.status.health', 'green'),
+  ],
+  gateSeconds: (cfg) => cfg.timeouts.elasticsearchSeconds,
   async status(ctx) {
     const kube = await ctx.services.kube();
     const ns = ctx.config.namespaces.logging;

@@ -4,7 +4,8 @@
 // server-side dry-run create of the sandbox's FlinkDeployment is accepted.
 import type { SandboxConfig } from '../lib/config.ts';
 import { renderFlinkDeployment } from '../lib/flink/deployment.ts';
-import { gate, helmInstall, loadPatch, helmPlan, helmReleaseInPlace, helmShowCrds, loadManifest, type HelmRelease } from './kit.ts';
+import { Ready } from '../lib/wait/strategy.ts';
+import { helmInstall, loadPatch, helmPlan, helmReleaseInPlace, helmShowCrds, loadManifest, type HelmRelease } from './kit.ts';
 import { deploymentsStatus } from './release-status.ts';
 import type { Step } from '../pipeline/step.ts';
 
@@ -22,6 +23,9 @@ export function flinkOperatorRelease(cfg: SandboxConfig): HelmRelease {
   };
 }
 
+/** The FlinkDeployment the webhook is asked to accept (dry-run: nothing is created). */
+const PROBE_NAME = 'sandbox-webhook-probe';
+
 export const flinkOperatorStep: Step = {
   id: 'flink-operator',
   title: 'Flink Kubernetes Operator',
@@ -34,7 +38,6 @@ export const flinkOperatorStep: Step = {
       { kind: 'command', argv: ['helm', 'show', 'crds', rel.chart, '--version', rel.version, '--repo', rel.repos![0]!] },
       { kind: 'manifest', source: 'the chart\'s CRDs (server-side apply)', objects: ['flinkdeployments', 'flinksessionjobs', 'flinkstatesnapshots'] },
       helmPlan(cfg, rel),
-      { kind: 'check', what: 'dry-run create of FlinkDeployment hello-ha accepted by the operator webhook' },
     ];
   },
   isDone: (ctx) => helmReleaseInPlace(ctx, flinkOperatorRelease(ctx.config), 'flink-kubernetes-operator'),
@@ -46,14 +49,15 @@ export const flinkOperatorStep: Step = {
     await kube.apply(crds);
     await helmInstall(ctx, rel);
   },
-  async ready(ctx) {
-    const { Wait, kube, opts } = await gate(ctx);
-    const [template] = await loadManifest('flink/hello-ha.yaml');
-    const ingress = await loadPatch('flink/ingress-patch.yaml');
-    const probe = renderFlinkDeployment(template!, ctx.config, 'flink-sandbox/hello-job:probe', ingress);
-    probe.metadata.name = 'sandbox-webhook-probe';
-    await Wait.forDryRunAccepted(kube, [probe], 'the Flink operator webhook to accept a FlinkDeployment', opts);
-  },
+  gate: (cfg) => [
+    Ready.dryRunAccepted(`the Flink operator webhook to accept a dry-run FlinkDeployment ${PROBE_NAME} (rendered from hello-ha.yaml)`, async () => {
+      const [template] = await loadManifest('flink/hello-ha.yaml');
+      const ingress = await loadPatch('flink/ingress-patch.yaml');
+      const probe = renderFlinkDeployment(template!, cfg, 'flink-sandbox/hello-job:probe', ingress);
+      probe.metadata.name = PROBE_NAME;
+      return [probe];
+    }),
+  ],
   status: (ctx) =>
     deploymentsStatus(ctx, 'flink-operator', ctx.config.namespaces.operator, ['flink-kubernetes-operator'], ctx.config.components.flinkOperator.version),
 };

@@ -10,17 +10,6 @@ import type { SandboxConfig } from '../lib/config.ts';
 import { kubeTargetArgs } from '../lib/services.ts';
 import type { PlanAction, StepContext } from '../pipeline/step.ts';
 
-/** What a readiness gate needs: the API, the wait strategies, and options bound to the step. */
-export async function gate(ctx: StepContext, seconds: number = ctx.config.timeouts.stepSeconds) {
-  const { Wait } = await import('../lib/wait/wait.ts');
-  const kube = await ctx.services.kube();
-  const opts = { timeoutMs: seconds * 1000, signal: ctx.signal, onProgress: ctx.output };
-  /** Waits for a Deployment/StatefulSet/DaemonSet to be rolled out. */
-  const rollout = (kind: 'Deployment' | 'StatefulSet' | 'DaemonSet', name: string, namespace: string): Promise<void> =>
-    Wait.forRollout(kube, { apiVersion: 'apps/v1', kind, name, namespace }, opts);
-  return { Wait, kube, opts, rollout };
-}
-
 /** Parses a file under manifests/ into objects (multi-document YAML). */
 export async function loadManifest(relPath: string): Promise<KubeObject[]> {
   return parseManifests(await readFile(packagePath('manifests', relPath), 'utf8'));

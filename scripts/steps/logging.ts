@@ -4,9 +4,10 @@
 // namespace that selects JobManager and TaskManager pods and parses their JSON lines.
 // Ready = Flow and ClusterOutput active with no problems, fluentd and fluent-bit ready.
 import type { SandboxConfig } from '../lib/config.ts';
-import type { KubeObject } from '../lib/kube/kube.ts';
+import type { Kube, KubeObject } from '../lib/kube/kube.ts';
+import { Ready } from '../lib/wait/strategy.ts';
 import {
-  applyObjects, ensureNamespace, gate, helmInstall, helmPlan, helmReleaseInPlace, helmShowCrds, inNamespace, loadManifest,
+  applyObjects, ensureNamespace, helmInstall, helmPlan, helmReleaseInPlace, helmShowCrds, inNamespace, loadManifest,
   objectsInPlace, type HelmRelease,
 } from './kit.ts';
 import { deploymentsStatus } from './release-status.ts';
@@ -48,10 +49,7 @@ export const loggingOperatorStep: Step = {
     await kube.apply(await helmShowCrds(ctx, rel));
     await helmInstall(ctx, rel);
   },
-  async ready(ctx) {
-    const { rollout } = await gate(ctx);
-    await rollout('Deployment', 'logging-operator', ctx.config.namespaces.logging);
-  },
+  gate: (cfg) => [Ready.rollout('Deployment', 'logging-operator', cfg.namespaces.logging)],
   status: (ctx) =>
     deploymentsStatus(ctx, 'logging-operator', ctx.config.namespaces.logging, ['logging-operator'], ctx.config.components.loggingOperator.version),
 };
@@ -88,27 +86,19 @@ export const loggingPipelineStep: Step = {
     { kind: 'manifest', source: 'manifests/logging/logging.yaml', objects: [`Logging ${LOGGING_NAME} (control namespace ${cfg.namespaces.logging})`] },
     { kind: 'manifest', source: 'manifests/logging/cluster-output.yaml', objects: [`ClusterOutput ${cfg.namespaces.logging}/es-output`] },
     { kind: 'manifest', source: 'manifests/logging/flow.yaml', objects: [`Flow ${cfg.namespaces.job}/es-flow`] },
-    { kind: 'check', what: 'Flow and ClusterOutput active with no problems; fluentd and fluent-bit ready' },
   ],
   isDone: async (ctx) => objectsInPlace(ctx, await pipelineObjects(ctx)),
   apply: async (ctx) => applyObjects(ctx, await pipelineObjects(ctx)),
-  async ready(ctx) {
-    const { Wait, kube, opts, rollout } = await gate(ctx);
-    const { logging, job } = ctx.config.namespaces;
-    await Wait.forObject(kube, { apiVersion: GROUP, kind: 'ClusterOutput', name: 'es-output', namespace: logging }, activeCheck, 'ClusterOutput es-output active with no problems', opts);
-    await Wait.forObject(kube, { apiVersion: GROUP, kind: 'Flow', name: 'es-flow', namespace: job }, activeCheck, 'Flow es-flow active with no problems', opts);
-    await rollout('StatefulSet', `${LOGGING_NAME}-fluentd`, logging);
-    const daemonSets = await Wait.poll(
-      async () => {
-        const ds = await kube.list('apps/v1', 'DaemonSet', { namespace: logging });
-        return { ok: ds.length > 0, seen: 'no fluent-bit DaemonSet yet', value: ds };
-      },
-      'the fluent-bit DaemonSet',
-      { ...opts, intervalMs: 1000 },
-    );
-    for (const ds of daemonSets) {
-      await rollout('DaemonSet', ds.metadata.name, logging);
-    }
+  gate(cfg) {
+    const { logging, job } = cfg.namespaces;
+    const daemonSets = (kube: Kube): Promise<KubeObject[]> => kube.list('apps/v1', 'DaemonSet', { namespace: logging });
+    return [
+      Ready.object({ apiVersion: GROUP, kind: 'ClusterOutput', name: 'es-output', namespace: logging }, 'ClusterOutput es-output active with no problems', activeCheck),
+      Ready.object({ apiVersion: GROUP, kind: 'Flow', name: 'es-flow', namespace: job }, 'Flow es-flow active with no problems', activeCheck),
+      Ready.rollout('StatefulSet', `${LOGGING_NAME}-fluentd`, logging),
+      Ready.polled(`the fluent-bit DaemonSet in ${logging}`, async (kube) => ({ ok: (await daemonSets(kube)).length > 0, seen: 'no fluent-bit DaemonSet yet' })),
+      Ready.each(`rollout of every DaemonSet in ${logging} (fluent-bit)`, daemonSets, (ds) => Ready.rollout('DaemonSet', ds.metadata.name, logging)),
+    ];
   },
   async status(ctx) {
     const kube = await ctx.services.kube();

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { minioEndpointFor } from '../lib/flink/deployment.ts';
 import type { KubeObject } from '../lib/kube/kube.ts';
 import { containsDesired as objectsMatch } from '../lib/kube/desired.ts';
-import { applyObjects, ensureNamespace, gate, inNamespace, loadManifest, names, objectsInPlace, PART_OF_LABELS } from './kit.ts';
+import { Ready } from '../lib/wait/strategy.ts';
+import { applyObjects, ensureNamespace, inNamespace, loadManifest, names, objectsInPlace, PART_OF_LABELS } from './kit.ts';
 import type { Step, StepContext } from '../pipeline/step.ts';
 
 export const MINIO_SECRET = 'minio-credentials';
@@ -75,7 +76,6 @@ export const minioStep: Step = {
   plan: (cfg) => [
     { kind: 'manifest', source: 'generated', objects: [`Secret ${cfg.namespaces.minio}/${MINIO_SECRET} (random credentials)`, `Secret ${cfg.namespaces.job}/${MINIO_SECRET}`] },
     ...MINIO_FILES.map((f) => ({ kind: 'manifest' as const, source: `manifests/${f}`, objects: [`into namespace ${cfg.namespaces.minio}`] })),
-    { kind: 'check', what: `Job minio-make-bucket Complete: bucket ${BUCKET} exists and an object was written and read back` },
   ],
   async isDone(ctx) {
     const kube = await ctx.services.kube();
@@ -99,12 +99,11 @@ export const minioStep: Step = {
     await applyObjects(ctx, objects);
     ctx.output(`applied ${names(objects).join(', ')}`);
   },
-  async ready(ctx) {
-    const { Wait, kube, opts, rollout } = await gate(ctx);
-    await rollout('Deployment', 'minio', ctx.config.namespaces.minio);
-    await Wait.forObject(
-      kube,
-      { apiVersion: 'batch/v1', kind: 'Job', name: JOB_NAME, namespace: ctx.config.namespaces.minio },
+  gate: (cfg) => [
+    Ready.rollout('Deployment', 'minio', cfg.namespaces.minio),
+    Ready.object(
+      { apiVersion: 'batch/v1', kind: 'Job', name: JOB_NAME, namespace: cfg.namespaces.minio },
+      `Job ${JOB_NAME} to create bucket ${BUCKET} and prove it writable`,
       (job) => {
         const failed = jobFailed(job);
         const complete = condition(job, 'Complete');
@@ -114,10 +113,8 @@ export const minioStep: Step = {
           fail: failed ? `the bucket job failed (${failed}); its log is in the diagnostics bundle` : undefined,
         };
       },
-      `Job ${JOB_NAME} to create bucket ${BUCKET} and prove it writable`,
-      opts,
-    );
-  },
+    ),
+  ],
   async status(ctx) {
     const kube = await ctx.services.kube();
     const ns = ctx.config.namespaces.minio;

@@ -4,7 +4,8 @@
 import type { SandboxConfig } from '../lib/config.ts';
 import type { KubeObject } from '../lib/kube/kube.ts';
 import { fetchManifest } from '../lib/exec/remote-manifest.ts';
-import { applyObjects, gate, inNamespace, loadManifest, objectsInPlace } from './kit.ts';
+import { Ready } from '../lib/wait/strategy.ts';
+import { applyObjects, inNamespace, loadManifest, objectsInPlace } from './kit.ts';
 import { deploymentsStatus } from './release-status.ts';
 import type { Step, StepContext } from '../pipeline/step.ts';
 
@@ -34,7 +35,6 @@ export const ingressStep: Step = {
   namespaces: () => [INGRESS_NS],
   plan: (cfg) => [
     { kind: 'manifest', source: ingressNginxUrl(cfg), objects: ['server-side apply'] },
-    { kind: 'check', what: 'controller ready; dry-run create of an Ingress accepted by its admission webhook' },
   ],
   async isDone(ctx) {
     const kube = await ctx.services.kube();
@@ -51,11 +51,10 @@ export const ingressStep: Step = {
     );
     await kube.apply(objects.filter((_, i) => existing[i] === undefined));
   },
-  async ready(ctx) {
-    const { Wait, kube, opts, rollout } = await gate(ctx);
-    await rollout('Deployment', 'ingress-nginx-controller', INGRESS_NS);
-    await Wait.forDryRunAccepted(kube, [probeIngress()], 'the ingress-nginx admission webhook to accept an Ingress', opts);
-  },
+  gate: () => [
+    Ready.rollout('Deployment', 'ingress-nginx-controller', INGRESS_NS),
+    Ready.dryRunAccepted('the ingress-nginx admission webhook to accept an Ingress', async () => [probeIngress()]),
+  ],
   status: (ctx) => deploymentsStatus(ctx, 'ingress-nginx', INGRESS_NS, ['ingress-nginx-controller'], ctx.config.components.ingressNginx.version),
 };
 
@@ -71,14 +70,10 @@ export const heimdallStep: Step = {
   namespaces: (cfg) => [cfg.namespaces.job],
   plan: (cfg) => [
     { kind: 'manifest', source: 'manifests/ui/heimdall.yaml', objects: [`Deployment, Service, ServiceAccount, Role, RoleBinding heimdall in ${cfg.namespaces.job}`] },
-    { kind: 'check', what: 'heimdall rolled out' },
   ],
   isDone: async (ctx) => objectsInPlace(ctx, await heimdallObjects(ctx)),
   apply: async (ctx) => applyObjects(ctx, await heimdallObjects(ctx)),
-  async ready(ctx) {
-    const { rollout } = await gate(ctx);
-    await rollout('Deployment', 'heimdall', ctx.config.namespaces.job);
-  },
+  gate: (cfg) => [Ready.rollout('Deployment', 'heimdall', cfg.namespaces.job)],
   status: async (ctx) => ({
     ...(await deploymentsStatus(ctx, 'heimdall', ctx.config.namespaces.job, ['heimdall'], '')),
     endpoint: 'sandbox open heimdall',

@@ -62,10 +62,13 @@ function fake(journal: Journal, id: string, o: FakeOptions = {}): Step {
       journal.spans.set(id, { start, end: performance.now() });
       if (o.fail !== undefined) throw o.fail;
     },
-    ready: o.ready
-      ? async () => {
-          journal.calls.push(`${id}.ready`);
-        }
+    gate: o.ready
+      ? () => [
+          {
+            what: `${id} to be ready`,
+            run: async () => void journal.calls.push(`${id}.ready`),
+          },
+        ]
       : undefined,
   };
 }
@@ -180,9 +183,14 @@ describe('runPipeline', () => {
       apply: async () => {
         throw new Error('apply must not run');
       },
-      ready: async () => {
-        throw new SandboxError('timed out waiting for Deployment x: 0/1 ready', { hint: 'see the diagnostics' });
-      },
+      gate: () => [
+        {
+          what: 'Deployment x',
+          run: async () => {
+            throw new SandboxError('timed out waiting for Deployment x: 0/1 ready', { hint: 'see the diagnostics' });
+          },
+        },
+      ],
     };
     const result = await runPipeline([step], options());
     expect(result.steps[0]).toMatchObject({ outcome: 'failed', error: ['timed out waiting for Deployment x: 0/1 ready'], hint: 'see the diagnostics' });

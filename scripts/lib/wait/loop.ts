@@ -28,7 +28,13 @@ export const systemClock: Clock = {
 };
 
 export interface WaitOptions {
+  /** The time allowed; a timeout says "timed out after <timeoutMs>". */
   timeoutMs: number;
+  /**
+   * When the time is up, on the clock's scale: set when several waits share one budget (a
+   * step's gate), so each gets what the ones before it left. Default: now + timeoutMs.
+   */
+  deadline?: number;
   signal?: AbortSignal;
   /** Called with "<what>: <seen>" whenever what is seen changes. */
   onProgress?: (msg: string) => void;
@@ -43,6 +49,11 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(ms / 60_000);
   const s = Math.round((ms % 60_000) / 1000);
   return s ? `${m}m${s}s` : `${m}m`;
+}
+
+/** The moment a wait gives up, on its clock. */
+export function deadlineOf(opts: WaitOptions, clock: Clock = opts.clock ?? systemClock): number {
+  return opts.deadline ?? clock.now() + opts.timeoutMs;
 }
 
 export function timeoutError(what: string, opts: WaitOptions, seen: string): TimeoutError {
@@ -106,7 +117,7 @@ export function watchUntil<T>(kube: Kube, spec: WatchSpec, evaluate: (objs: Kube
       else if (r.ok) finish(undefined, r.value);
     };
 
-    void clock.sleep(opts.timeoutMs, stop.signal).then(() => finish(timeoutError(what, opts, seen)));
+    void clock.sleep(Math.max(0, deadlineOf(opts, clock) - clock.now()), stop.signal).then(() => finish(timeoutError(what, opts, seen)));
     kube
       .watch(spec.apiVersion, spec.kind, { namespace: spec.namespace, name: spec.name, labelSelector: spec.labelSelector }, (type, obj) => {
         const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
@@ -130,7 +141,7 @@ export function watchUntil<T>(kube: Kube, spec: WatchSpec, evaluate: (objs: Kube
 export async function poll<T>(probe: () => Promise<{ ok: boolean; seen: string; value?: T; fail?: string }>, what: string, opts: WaitOptions & { intervalMs?: number }): Promise<T> {
   const clock = opts.clock ?? systemClock;
   const { signal } = opts;
-  const deadline = clock.now() + opts.timeoutMs;
+  const deadline = deadlineOf(opts, clock);
   const interval = opts.intervalMs ?? 1000;
   let seen = 'nothing yet';
   const note = (s: string): void => {

@@ -7,7 +7,7 @@ import { isApiError } from '../kube/client.ts';
 import { describeRef, type Kube, type KubeObject, type ObjectRef } from '../kube/kube.ts';
 import { conditionCheck, jsonPathCheck, podsReadyCheck, rolloutCheck, type CheckResult } from './checks.ts';
 import { httpProbe } from './http.ts';
-import { abortReason, poll, systemClock, timeoutError, watchUntil, type WaitOptions } from './loop.ts';
+import { abortReason, deadlineOf, poll, systemClock, timeoutError, watchUntil, type WaitOptions } from './loop.ts';
 
 export type { CheckResult } from './checks.ts';
 export { formatDuration, systemClock, type Clock, type WaitOptions } from './loop.ts';
@@ -75,7 +75,7 @@ async function forLog(kube: Kube, namespace: string, pod: string, container: str
   if (opts.signal?.aborted) throw abortReason(opts.signal);
   const stop = new AbortController();
   const signal = opts.signal ? AbortSignal.any([stop.signal, opts.signal]) : stop.signal;
-  void clock.sleep(opts.timeoutMs, signal).then(() => stop.abort());
+  void clock.sleep(Math.max(0, deadlineOf(opts, clock) - clock.now()), signal).then(() => stop.abort());
   let found: string | undefined;
   let seen = 'no line yet (pod or container not running)';
   let lines = 0;
