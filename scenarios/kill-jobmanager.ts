@@ -10,6 +10,8 @@ export const killJobmanager: Scenario = {
   summary: 'delete the JobManager pod: Kubernetes HA recovers the job from its last checkpoint, 0 lost, 0 resets',
   job: 'hello-ha',
   async setup(ctx) {
+    // Two checkpoints: a recovery then has an older one it must not pick.
+    await ctx.waitForCheckpoint();
     await ctx.waitForCheckpoint();
   },
   async act(ctx) {

@@ -11,6 +11,8 @@ export const killTaskmanager: Scenario = {
   summary: 'delete a TaskManager pod: recovery from the last checkpoint, 0 lost, 0 resets, replays inside the window',
   job: 'hello-ha',
   async setup(ctx) {
+    // Two checkpoints: a recovery then has an older one it must not pick.
+    await ctx.waitForCheckpoint();
     await ctx.waitForCheckpoint();
   },
   async act(ctx) {

@@ -48,8 +48,9 @@ export async function runSuite(scenarios: Scenario[], opts: SuiteOptions): Promi
           dir: join(opts.runDir, scenario.name),
           // Plain renderers show output lines without their task's title: name the scenario.
           say: (text) => (task.output = opts.render === 'default' ? text : `${scenario.name}: ${text}`),
-          judge: judgeHistoryFile,
-          timeouts: opts.timeouts,
+          judge: (file) => judgeHistoryFile(file, opts.config),
+          // The liveness deadline is also how long a scenario waits for the job to come back.
+          timeouts: { recoveryMs: opts.config.scenarios.livenessSeconds * 1000, ...opts.timeouts },
         });
         outcomes.push(outcome);
         if (!outcome.ok) {

@@ -87,6 +87,9 @@ export class Checker {
   /** Declared resets: `label` is the fault they were declared for (the next one), -1 until it comes. */
   private readonly expectResets: Array<{ label: number; seen: boolean }> = [];
   private tEnd = -Infinity;
+  /** The newest checkpoint completed so far, and restores from an older one. */
+  private lastCheckpointId = -1;
+  private readonly staleRestores: Array<{ id: number; latest: number; label: number }> = [];
 
   constructor(options: CheckerOptions = {}) {
     this.deadlineMs = options.livenessDeadlineMs ?? 120_000;
@@ -122,10 +125,16 @@ export class Checker {
         this.liveness.resume(this.label, ev.t, ev.deadline ?? this.deadlineMs);
         return;
       case 'checkpoint':
+        if (ev.id > this.lastCheckpointId) this.lastCheckpointId = ev.id;
         return this.snapshot(`checkpoint ${ev.id}`, ev.triggered ?? ev.t);
       case 'savepoint':
         return this.snapshot(`savepoint ${ev.path}`, ev.triggered ?? ev.t, ev.seq);
       case 'restore': {
+        // Recovery must use the latest completed checkpoint: an older one replays more than it
+        // should (and, with exactly-once sinks, would rewrite committed output).
+        if (ev.from === 'checkpoint' && ev.id !== undefined && ev.id < this.lastCheckpointId) {
+          this.staleRestores.push({ id: ev.id, latest: this.lastCheckpointId, label: this.label });
+        }
         const key = ev.from === 'checkpoint' ? `checkpoint ${ev.id ?? '?'}` : `savepoint ${ev.path ?? '?'}`;
         for (const w of this.pendingWindows) Object.assign(w, { snapshot: key, pinned: true });
         return;
@@ -200,6 +209,7 @@ export class Checker {
       replayWindows: this.replayWindows,
       liveness: this.liveness.all(),
       expectResets: this.expectResets,
+      staleRestores: this.staleRestores,
       tEnd: this.tEnd,
       settleMs: this.settleMs,
     };

@@ -20,6 +20,8 @@ export interface CheckerState {
   replayWindows: ReplayWindow[];
   liveness: PendingLiveness[];
   expectResets: Array<{ label: number; seen: boolean }>;
+  /** Restores from a checkpoint older than the newest one completed before them. */
+  staleRestores: Array<{ id: number; latest: number; label: number }>;
   tEnd: number;
   settleMs: number;
 }
@@ -201,6 +203,10 @@ export function buildVerdict(state: CheckerState): Verdict {
     if (e.seen) continue;
     const after = e.label < 0 ? 'the end' : state.labels[e.label]!;
     findings.push({ kind: 'reset-missing', fail: true, count: 1, after, message: `a reset was declared for ${e.label < 0 ? 'a fault that never came' : after}, but no sequence fell back to its start` });
+  }
+  for (const r of state.staleRestores) {
+    const after = state.labels[r.label] ?? 'start';
+    findings.push({ kind: 'stale-restore', fail: true, count: 1, after, message: `restored from checkpoint ${r.id}, older than the last completed checkpoint ${r.latest}, after ${after}` });
   }
   const liveness = livenessChecks(state, findings);
   if (state.malformed) {

@@ -13,6 +13,7 @@ export type FindingKind =
   | 'replay'
   | 'reset'
   | 'reset-missing'
+  | 'stale-restore'
   | 'liveness'
   | 'unseen';
 

@@ -123,7 +123,7 @@ export function reportHtml(scenarios: HtmlScenario[], meta: ReportMeta): string 
 <h1 class="${allOk ? 'pass' : 'fail'}">${allOk ? '✓' : '✖'} sandbox test: ${passed} of ${scenarios.length} scenarios passed${meta.interrupted ? ' (interrupted)' : ''}</h1>
 <table class="meta">${rows.map(([k, v]) => `<tr><td>${esc(k!)}</td><td><code>${esc(v!)}</code></td></tr>`).join('')}</table>
 <p>Also in this folder: <a href="junit.xml">junit.xml</a>, <a href="report.json">report.json</a>.</p>
-<p class="legend">${MARKERS.map(([kind, colour, name]) => `<span><i style="background:${colour}"></i>${esc(name)}</span>`).join('')}<span><i style="background:#1f77b4"></i>sequence number</span></p>
+<p class="legend">${MARKERS.map(([, colour, name]) => `<span><i style="background:${colour}"></i>${esc(name)}</span>`).join('')}<span><i style="background:#1f77b4"></i>sequence number</span></p>
 ${scenarios.map(scenarioHtml).join('\n')}
 <script type="application/json" id="report-data">${inlineJson(data)}</script>
 <script>${PLOT_SCRIPT}</script>

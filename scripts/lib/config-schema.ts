@@ -80,6 +80,7 @@ export const configSchema: Schema = mapping(
       Object.fromEntries(['job', 'minio', 'certManager', 'operator', 'eckOperator', 'logging'].map((k) => [k, dnsLabel('a namespace name')])),
     ),
     timeouts: mapping({ stepSeconds: seconds, elasticsearchSeconds: seconds, imagePullSeconds: seconds }),
+    scenarios: mapping({ settleSeconds: seconds, livenessSeconds: seconds }),
     jobImage: text('an image reference'),
   },
   ['jobImage'],

@@ -80,6 +80,15 @@ export interface SandboxConfig {
     /** A pull failure that is not clearly permanent (or an unschedulable pod) may last this long. */
     imagePullSeconds: number;
   };
+  scenarios: {
+    /**
+     * How long before the last observation a record may still be on its way (in Flink's network
+     * buffers, the kubelet's log file, our stream): missing numbers that recent are "unseen", not lost.
+     */
+    settleSeconds: number;
+    /** After a fault (or a resume), the job must pass its pre-fault number within this long. */
+    livenessSeconds: number;
+  };
   /** Job image to use instead of building job/ (required with --context unless Docker is local). */
   jobImage?: string;
 }
@@ -161,6 +170,10 @@ export const defaults: SandboxConfig = {
     stepSeconds: 300,
     elasticsearchSeconds: 600,
     imagePullSeconds: 120,
+  },
+  scenarios: {
+    settleSeconds: 5,
+    livenessSeconds: 120,
   },
 };
 

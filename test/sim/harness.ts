@@ -11,6 +11,7 @@ import { startControllers, type ControllerOptions, type SimTiming } from './cont
 import { startDownloadServer, type DownloadServer } from './downloads.ts';
 import { ACTOR_HEADER, type SimFaults } from './faults.ts';
 import { startSimServer } from './server.ts';
+import { SIM_TIME_SCALE } from './time-scale.ts';
 
 export type { SimFaults } from './faults.ts';
 
@@ -230,6 +231,10 @@ function sandboxConfig(downloadsUrl: string): string {
     `    baseUrl: ${downloadsUrl}/eck/{version}`,
     '  ingressNginx:',
     `    manifestUrl: ${downloadsUrl}/ingress-nginx/{version}/deploy.yaml`,
+    '# The simulated job runs at SIM_TIME_SCALE: 5 s of in-flight records take a fraction of a second.',
+    'scenarios:',
+    `  settleSeconds: ${5 * SIM_TIME_SCALE}`,
+    '  livenessSeconds: 15',
     '',
   ].join('\n');
 }

@@ -101,10 +101,19 @@ describe('duplicates', () => {
 
   it('uses the snapshot the job was restored from when the history names it', () => {
     const run = new RunBuilder().records(1, 50).checkpoint().records(51, 100).checkpoint().records(101, 120).fault();
-    run.event({ kind: 'restore', from: 'checkpoint', id: 1 }).restart(51, 150);
+    run.event({ kind: 'restore', from: 'checkpoint', id: 2 }).restart(101, 150);
     const v = judge(run.events);
     expect(v.valid).toBe(true);
+    expect(v.replayWindows[0]).toMatchObject({ from: 101, to: 120 });
+  });
+
+  it('flags a restore from a checkpoint older than the last completed one, though its longer replay is allowed', () => {
+    const run = new RunBuilder().records(1, 50).checkpoint().records(51, 100).checkpoint().records(101, 120).fault();
+    run.event({ kind: 'restore', from: 'checkpoint', id: 1 }).restart(51, 150);
+    const v = judge(run.events);
+    expect(v.valid).toBe(false);
     expect(v.replayWindows[0]).toMatchObject({ from: 51, to: 120 });
+    expect(failing(v)).toEqual(['restored from checkpoint 1, older than the last completed checkpoint 2, after kill-taskmanager']);
   });
 
   it('takes in a late line of the old attempt arriving after the restart showed: the replay may repeat it', () => {
