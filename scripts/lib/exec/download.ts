@@ -9,9 +9,9 @@ import { basename, dirname, join, normalize } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import pRetry, { AbortError } from 'p-retry';
 import { x as extractTar } from 'tar';
 import { InterruptedError, SandboxError, UsageError } from '../errors.ts';
+import { AttemptError, describeNetworkError, hostOf, httpGet, withRetries } from './http.ts';
 
 export interface DownloadOptions {
   /** Pinned sha256 (hex); wins over checksumUrl. */
@@ -25,22 +25,12 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   onProgress?: (msg: string) => void;
   fetchImpl?: typeof fetch;
-  /** Retries after the first attempt for transient failures (default 2). */
+  /** Retries after the first attempt for transient failures (default: RETRY_POLICY's). */
   retries?: number;
-  /** Delay before the first retry, doubled each time (default 300 ms). */
+  /** Delay before the first retry, doubled each time (default: RETRY_POLICY's). */
   retryDelayMs?: number;
   /** Limit for one attempt, headers to last byte (default 10 minutes). */
   attemptTimeoutMs?: number;
-}
-
-/** One failed attempt; `retryable` says whether another attempt could help. */
-class AttemptError extends Error {
-  readonly retryable: boolean;
-  constructor(message: string, retryable: boolean, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.name = 'AttemptError';
-    this.retryable = retryable;
-  }
 }
 
 const HEX64 = /^[a-f0-9]{64}$/i;
@@ -59,31 +49,6 @@ export function parseChecksumFile(text: string, fileName: string): string | unde
   return (named ?? only)?.[0]?.toLowerCase();
 }
 
-function describeNetworkError(err: unknown, url: string): { text: string; retryable: boolean } {
-  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  const code = (cause as { code?: string } | undefined)?.code;
-  const host = safeHost(url);
-  switch (code) {
-    case 'ECONNREFUSED':
-      return { text: `connection refused by ${host} (the server is down or unreachable)`, retryable: true };
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return { text: `host ${host} not found (no network or DNS?)`, retryable: true };
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'UND_ERR_SOCKET':
-      return { text: `connection to ${host} was reset`, retryable: true };
-    case 'ETIMEDOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'UND_ERR_HEADERS_TIMEOUT':
-      return { text: `${host} did not answer in time`, retryable: true };
-    default: {
-      const msg = cause instanceof Error ? cause.message : String(cause);
-      return { text: msg || 'network error', retryable: true };
-    }
-  }
-}
-
 export type ReachProbe = { reachable: true; status: number } | { reachable: false; reason: string };
 
 /**
@@ -99,15 +64,7 @@ export async function probeDownload(url: string, opts: { timeoutMs?: number; fet
     return { reachable: true, status: res.status };
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    return { reachable: false, reason: timedOut ? `${safeHost(url)} did not answer within ${timeoutMs / 1000}s` : describeNetworkError(err, url).text };
-  }
-}
-
-function safeHost(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
+    return { reachable: false, reason: timedOut ? `${hostOf(url)} did not answer within ${timeoutMs / 1000}s` : describeNetworkError(err, url).text };
   }
 }
 
@@ -124,56 +81,31 @@ interface Ctx {
   label: string;
 }
 
-/** One GET; throws AttemptError for HTTP and network failures. */
-async function get(ctx: Ctx, url: string, signal: AbortSignal): Promise<Response> {
-  let res: Response;
-  try {
-    res = await ctx.fetchImpl(url, { signal, redirect: 'follow' });
-  } catch (err) {
-    if (signal.aborted) throw err;
-    const { text, retryable } = describeNetworkError(err, url);
-    throw new AttemptError(text, retryable, err);
-  }
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => undefined);
-    // 5xx, 429 and 408 are the server's passing trouble; any other status will not change.
-    const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
-    throw new AttemptError(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, retryable);
-  }
-  return res;
-}
-
 /** Runs one attempt function with retries for transient failures; maps the final failure. */
-async function withRetries<T>(ctx: Ctx, url: string, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function retried<T>(ctx: Ctx, url: string, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const { opts } = ctx;
-  const retries = opts.retries ?? 2;
   const timeoutMs = opts.attemptTimeoutMs ?? 10 * 60_000;
   let attempts = 0;
   try {
-    return await pRetry(
-      async () => {
+    // Only network and HTTP trouble is worth another try (the seam's default); a local error
+    // (disk full, permissions) would fail the same way again.
+    return await withRetries(
+      async (signal) => {
         attempts++;
-        const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
         try {
-          return await attempt(signal);
+          // attemptTimeoutMs is above 0 here, so every attempt has a signal.
+          return await attempt(signal!);
         } catch (err) {
-          if (opts.signal?.aborted) throw new AbortError(interrupted(ctx));
-          if (signal.aborted) throw new AttemptError(`no complete answer within ${Math.round(timeoutMs / 1000)}s`, true, err);
-          if (err instanceof AttemptError && !err.retryable) throw new AbortError(err);
+          if (signal?.aborted && !opts.signal?.aborted) throw new AttemptError(`no complete answer within ${Math.round(timeoutMs / 1000)}s`, true, err);
           throw err;
         }
       },
       {
-        retries,
-        minTimeout: opts.retryDelayMs ?? 300,
-        factor: 2,
+        attemptTimeoutMs: timeoutMs,
         signal: opts.signal,
-        // Only network and HTTP trouble is worth another try; a local error (disk full,
-        // permissions) would fail the same way again.
-        shouldRetry: ({ error }) => error instanceof AttemptError && error.retryable,
-        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-          if (retriesLeft > 0) opts.onProgress?.(`${url}: ${error.message}; retrying (attempt ${attemptNumber + 1} of ${retries + 1})`);
-        },
+        retries: opts.retries,
+        minTimeoutMs: opts.retryDelayMs,
+        onRetry: (error, n, left) => opts.onProgress?.(`${url}: ${error.message}; retrying (attempt ${n + 1} of ${n + left})`),
       },
     );
   } catch (err) {
@@ -216,8 +148,8 @@ async function fetchExpectedSum(ctx: Ctx): Promise<string> {
       hint: `pin tools.*.sha256 in the config, or install ${ctx.label} yourself and put it on PATH`,
     });
   }
-  const text = await withRetries(ctx, checksumUrl, async (signal) => {
-    const res = await get(ctx, checksumUrl, signal);
+  const text = await retried(ctx, checksumUrl, async (signal) => {
+    const res = await httpGet(checksumUrl, signal, ctx.fetchImpl);
     try {
       return await res.text();
     } catch (err) {
@@ -244,7 +176,7 @@ function fileNameOf(url: string): string {
 
 /** Streams the body to `tmp`, hashing as it goes; checks the length against Content-Length. */
 async function streamToFile(ctx: Ctx, tmp: string, signal: AbortSignal): Promise<string> {
-  const res = await get(ctx, ctx.url, signal);
+  const res = await httpGet(ctx.url, signal, ctx.fetchImpl);
   const declared = Number(res.headers.get('content-length') ?? NaN);
   // With a content-encoding, Content-Length counts encoded bytes and cannot be compared.
   const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
@@ -312,7 +244,7 @@ export async function downloadVerified(url: string, dest: string, opts: Download
   const tmp = `${dest}.part-${unique}`;
   const unpackDir = `${dest}.unpack-${unique}`;
   try {
-    const actual = await withRetries(ctx, url, async (signal) => {
+    const actual = await retried(ctx, url, async (signal) => {
       await rm(tmp, { force: true });
       return streamToFile(ctx, tmp, signal);
     });

@@ -3,8 +3,8 @@
 // Bodies stay plain JSON: client-node's model serializer drops fields it does not know and
 // turns timestamps into Date objects, neither of which we want for apply or for diagnostics.
 import { ApiException, IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext, type HttpMethod } from '@kubernetes/client-node';
-import pRetry, { AbortError } from 'p-retry';
 import { SandboxError } from '../errors.ts';
+import { withRetries } from '../exec/http.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -95,9 +95,9 @@ export interface Transport {
 }
 
 export interface RetryPolicy {
-  /** Retries after the first attempt (default 6: about 10 s of backoff in all). */
+  /** Fewer retries than the HTTP seam's RETRY_POLICY (tests). */
   retries?: number;
-  /** First backoff delay (default 100 ms), doubling up to 3 s. */
+  /** A shorter first backoff delay than RETRY_POLICY's (tests). */
   minTimeoutMs?: number;
 }
 
@@ -138,20 +138,13 @@ export function createTransport(kc: KubeConfig, contextName: string, policy: Ret
     const what = opts.what ?? `${method} ${path}`;
     const timeoutMs = opts.timeoutMs ?? 30_000;
     try {
-      return await pRetry(
-        async () => {
-          const signals = [opts.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter((s) => s !== undefined);
-          const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
-          try {
-            return await once(method, path, opts, signal);
-          } catch (err) {
-            // p-retry would not retry TypeErrors that it cannot classify; decide here instead.
-            if (opts.signal?.aborted || !isTransient(err, opts.retry ?? 'transient')) throw new AbortError(err as Error);
-            throw err;
-          }
-        },
-        { retries: policy.retries ?? 6, minTimeout: policy.minTimeoutMs ?? 100, maxTimeout: 3000, factor: 2, randomize: true, signal: opts.signal },
-      );
+      return await withRetries((signal) => once(method, path, opts, signal), {
+        attemptTimeoutMs: timeoutMs,
+        signal: opts.signal,
+        retryable: (err) => isTransient(err, opts.retry ?? 'transient'),
+        retries: policy.retries,
+        minTimeoutMs: policy.minTimeoutMs,
+      });
     } catch (err) {
       throw toSandboxError(err, what, server, opts.signal);
     }

@@ -6,7 +6,7 @@
 import { isApiError } from '../kube/client.ts';
 import { describeRef, type Kube, type KubeObject, type ObjectRef } from '../kube/kube.ts';
 import { conditionCheck, jsonPathCheck, podsReadyCheck, rolloutCheck, type CheckResult } from './checks.ts';
-import { httpProbe } from './http.ts';
+import { httpProbe } from '../exec/http.ts';
 import { abortReason, deadlineOf, poll, systemClock, timeoutError, watchUntil, type WaitOptions } from './loop.ts';
 
 export type { CheckResult } from './checks.ts';
