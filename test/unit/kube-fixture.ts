@@ -123,3 +123,20 @@ export function running(container: string, restartCount = 0, ready = true): obje
     ],
   };
 }
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves once `cond` holds, checking every 10 ms; throws after `ms`. */
+export async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}
+
+/** Appends lines to a container's log the way the simulated kubelet does (attempt = restartCount). */
+export function logWriter(s: SimKube, ns: string, container: string) {
+  return (pod: string, attempt: number, lines: string[], terminated = false): Promise<unknown> =>
+    s.sim('POST', '/_sim/logs', { namespace: ns, pod, container, attempt, lines, terminated });
+}

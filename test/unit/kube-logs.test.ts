@@ -2,27 +2,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Position, splitStamp } from '../../scripts/lib/kube/logs.ts';
 import { Wait } from '../../scripts/lib/wait/wait.ts';
-import { namespace, pod, podStatus, running, simKube, type SimKube } from './kube-fixture.ts';
+import { logWriter, namespace, pod, podStatus, running, simKube, sleep, until, type SimKube } from './kube-fixture.ts';
 
 const NS = 'logs';
 let s: SimKube;
+let write: ReturnType<typeof logWriter>;
 beforeAll(async () => {
   s = await simKube();
+  write = logWriter(s, NS, 'main');
   await s.kube.apply([namespace(NS)]);
 });
 afterAll(() => s?.close());
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const write = (podName: string, attempt: number, lines: string[], terminated = false) =>
-  s.sim('POST', '/_sim/logs', { namespace: NS, pod: podName, container: 'main', attempt, lines, terminated });
-
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
 
 /** A container restart as the kubelet reports it: attempt n ended, attempt n+1 runs. */
 async function restart(podName: string, toAttempt: number): Promise<void> {

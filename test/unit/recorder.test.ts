@@ -4,27 +4,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLINK_CONTAINER } from '../../scripts/lib/flink/deployment.ts';
 import { epochMs, jobManagerParser, startRecorder, type RecordedEntry } from '../../scenarios/recorder.ts';
-import { namespace, pod, podStatus, running, simKube, type SimKube } from './kube-fixture.ts';
+import { logWriter, namespace, pod, podStatus, running, simKube, until, type SimKube } from './kube-fixture.ts';
 
 const NS = 'rec';
 let s: SimKube;
+let write: ReturnType<typeof logWriter>;
 beforeAll(async () => {
   s = await simKube();
+  write = logWriter(s, NS, FLINK_CONTAINER);
   await s.kube.apply([namespace(NS)]);
 });
 afterAll(() => s?.close());
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const write = (podName: string, attempt: number, lines: string[], terminated = false) =>
-  s.sim('POST', '/_sim/logs', { namespace: NS, pod: podName, container: FLINK_CONTAINER, attempt, lines, terminated });
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
 
 async function startPod(name: string, labels: Record<string, string>): Promise<void> {
   await s.kube.apply([pod(NS, name, [FLINK_CONTAINER], labels)]);
