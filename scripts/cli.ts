@@ -65,7 +65,7 @@ function buildProgram(): Command {
     .option('--with <extras>', 'optional extras, e.g. ui (ingress-nginx + Heimdall)', list)
     .addOption(new Option('--cluster <provider>', 'cluster provider').choices(['kind', 'k3s']))
     .option('--job-image <ref>', 'use this prebuilt job image instead of building job/')
-    .option('--force', 'apply every step even when it looks done')
+    .option('--force', 'apply every step even when it looks done, taking over fields another manager changed')
     .action(async (_opts, cmd: Command) => (await import('./commands/up.ts')).up(globals(cmd)));
 
   program

@@ -23,15 +23,20 @@ export interface Services {
   tools(): Promise<Toolbox>;
 }
 
-export function createServices(cfg: SandboxConfig): Services {
+export interface ServiceOptions {
+  /** Applies take over fields other managers changed, instead of reporting them (`up --force`). */
+  forceConflicts?: boolean;
+}
+
+export function createServices(cfg: SandboxConfig, opts: ServiceOptions = {}): Services {
   let kube: Promise<Kube> | undefined;
   let tools: Promise<Toolbox> | undefined;
   return {
     kube() {
       kube ??= import('./kube/connect.ts').then(({ connectKube }) =>
         cfg.cluster.provider === 'k3s'
-          ? connectKube({ kubeconfig: k3sKubeconfigPath(), context: 'default' })
-          : connectKube({ context: kubeContext(cfg) }),
+          ? connectKube({ kubeconfig: k3sKubeconfigPath(), context: 'default', forceConflicts: opts.forceConflicts })
+          : connectKube({ context: kubeContext(cfg), forceConflicts: opts.forceConflicts }),
       );
       // A failed connection may succeed later (the cluster was still starting): do not cache it.
       kube.catch(() => (kube = undefined));

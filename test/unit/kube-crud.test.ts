@@ -1,6 +1,6 @@
 // The Kubernetes layer against the fake API server: apply, get, list, patch, delete, dry run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeApiError, type KubeObject } from '../../scripts/lib/kube/kube.ts';
+import { ApplyConflictError, KubeApiError, type KubeObject } from '../../scripts/lib/kube/kube.ts';
 import { namespace, simKube, type SimKube } from './kube-fixture.ts';
 
 const NS = 'crud';
@@ -74,6 +74,27 @@ describe('apply', () => {
     // Like kube-apiserver, the sim answers 500 with no reason; it is not transient, so no retries.
     expect((err as KubeApiError).code).toBe(500);
     expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('reports a field another manager changed and leaves it; its own merge patch is no conflict; force takes over', async () => {
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owned', namespace: NS };
+    await s.kube.apply([configMap('owned', { job: 'running', rate: '5' })]);
+    await s.kube.patchMerge(ref, { data: { job: 'suspended' } });
+    const [back] = await s.kube.apply([configMap('owned', { job: 'running', rate: '5' })]);
+    expect(back.data.job).toBe('running');
+
+    await s.sim('PATCH', `/api/v1/namespaces/${NS}/configmaps/owned?fieldManager=kubectl-edit`, { data: { job: 'stopped', rate: '9' } });
+    const err = await s.kube.apply([configMap('owned', { job: 'running', rate: '5' })]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplyConflictError);
+    expect((err as ApplyConflictError).conflicts).toEqual([
+      { manager: 'kubectl-edit', field: '.data.job' },
+      { manager: 'kubectl-edit', field: '.data.rate' },
+    ]);
+    expect((err as Error).message).toBe(`apply ConfigMap ${NS}/owned: fields the sandbox sets were changed by another manager: "kubectl-edit" holds .data.job, .data.rate`);
+    expect((await s.kube.get(ref))?.data).toEqual({ job: 'stopped', rate: '9' });
+
+    const [taken] = await s.kube.apply([configMap('owned', { job: 'running', rate: '5' })], { force: true });
+    expect(taken.data).toEqual({ job: 'running', rate: '5' });
   });
 
   it('with dryRun persists nothing', async () => {

@@ -1,19 +1,20 @@
 // The Kube interface over the transport: CRUD by apiVersion/kind through discovery, plus the
 // streaming parts (watch, logs, port-forward) that live in their own files.
 import { SandboxError } from '../errors.ts';
-import { isApiError, type Transport } from './client.ts';
+import { isApiError, type KubeApiError, type Transport } from './client.ts';
+import { ApplyConflictError, FIELD_MANAGER, fieldConflicts, onlyOwnConflicts } from './conflicts.ts';
 import { createDiscovery, resourcePath, type ResourceInfo } from './discovery.ts';
 import { followLogs } from './logs.ts';
 import { portForward } from './portforward.ts';
 import { listAll, watchObjects } from './watch.ts';
 import { describeRef, type Kube, type KubeObject, type ObjectRef } from './kube.ts';
 
-const FIELD_MANAGER = 'sandbox';
-
 export interface KubeMeta {
   context: string;
   /** The context's namespace, used for namespaced objects that name none. */
   namespace: string;
+  /** Every apply takes over fields other managers hold (`sandbox up --force`). */
+  forceConflicts?: boolean;
 }
 
 export function createKube(transport: Transport, meta: KubeMeta): Kube {
@@ -69,11 +70,19 @@ export function createKube(transport: Transport, meta: KubeMeta): Kube {
         const info = await mustResolve(obj.apiVersion, obj.kind, pendingCrds);
         const body = normalized(obj, info);
         const ref = { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: body.metadata.namespace };
-        const result = await transport.json<KubeObject>('PATCH', objectPath(ref, info), {
-          query: { fieldManager: FIELD_MANAGER, force: true, fieldValidation: 'Strict', dryRun: opts.dryRun ? 'All' : undefined },
-          body,
-          contentType: 'application/apply-patch+yaml',
-          what: `apply ${describeRef(ref)}`,
+        const send = (force: boolean): Promise<KubeObject> =>
+          transport.json<KubeObject>('PATCH', objectPath(ref, info), {
+            query: { fieldManager: FIELD_MANAGER, force: force || undefined, fieldValidation: 'Strict', dryRun: opts.dryRun ? 'All' : undefined },
+            body,
+            contentType: 'application/apply-patch+yaml',
+            what: `apply ${describeRef(ref)}`,
+          });
+        const forced = opts.force ?? meta.forceConflicts ?? false;
+        const result = await send(forced).catch((err: unknown) => {
+          const conflicts = fieldConflicts(err);
+          if (!conflicts.length) throw err;
+          if (onlyOwnConflicts(conflicts)) return send(true);
+          throw new ApplyConflictError(describeRef(ref), conflicts, err as KubeApiError);
         });
         applied.push(result);
         if (obj.kind === 'CustomResourceDefinition' && !opts.dryRun) {
@@ -126,6 +135,9 @@ export function createKube(transport: Transport, meta: KubeMeta): Kube {
     async patchMerge(ref, patch, opts = {}) {
       const info = await mustResolve(ref.apiVersion, ref.kind);
       return transport.json<KubeObject>('PATCH', objectPath(ref, info, opts.subresource), {
+        // Named, so the fields it changes are recorded as the sandbox's (an Update entry), not
+        // as the HTTP library's user agent's, and a later apply does not see them as foreign.
+        query: { fieldManager: FIELD_MANAGER },
         body: patch,
         contentType: 'application/merge-patch+json',
         what: `patch ${describeRef(ref)}${opts.subresource ? ` ${opts.subresource}` : ''}`,

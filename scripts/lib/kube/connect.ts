@@ -17,6 +17,8 @@ export interface ConnectOptions {
   probeTimeoutMs?: number;
   /** Retries of transient failures (5xx, 429, dropped connections). */
   retry?: RetryPolicy;
+  /** Applies take over fields other managers changed (`sandbox up --force`); default: report them. */
+  forceConflicts?: boolean;
 }
 
 function kubeconfigFiles(opts: ConnectOptions, env: NodeJS.ProcessEnv): string[] {
@@ -81,5 +83,5 @@ export async function connectKube(opts: ConnectOptions = {}): Promise<Kube> {
       hint: 'check the cluster entry of this context in the kubeconfig',
     });
   }
-  return createKube(transport, { context, namespace });
+  return createKube(transport, { context, namespace, forceConflicts: opts.forceConflicts });
 }

@@ -59,14 +59,18 @@ export interface PortForward extends AsyncDisposable {
 export interface Kube {
   readonly context: string;
   readonly server: string;
-  /** Server-side apply (fieldManager 'sandbox', force), many documents in order; returns the applied objects. */
-  apply(objects: KubeObject[], opts?: { dryRun?: boolean }): Promise<KubeObject[]>;
+  /**
+   * Server-side apply (fieldManager 'sandbox'), many documents in order; returns the applied
+   * objects. A field another manager changed is reported (ApplyConflictError) unless `force`
+   * (or the connection's forceConflicts) says to take it over.
+   */
+  apply(objects: KubeObject[], opts?: { dryRun?: boolean; force?: boolean }): Promise<KubeObject[]>;
   /** Create with dryRun=All: throws the API's error if refused (webhook gate). Persists nothing. */
   createDryRun(object: KubeObject): Promise<void>;
   /** undefined when the object (or its kind) does not exist. */
   get(ref: ObjectRef): Promise<KubeObject | undefined>;
   list(apiVersion: string, kind: string, opts?: ListOptions): Promise<KubeObject[]>;
-  /** JSON merge patch; `subresource: 'status'` writes the status subresource. */
+  /** JSON merge patch (fieldManager 'sandbox'); `subresource: 'status'` writes the status subresource. */
   patchMerge(ref: ObjectRef, patch: object, opts?: { subresource?: 'status' }): Promise<KubeObject>;
   /** false when the object was already absent; `wait` returns only once it is gone. */
   delete(ref: ObjectRef, opts?: { wait?: boolean; timeoutMs?: number }): Promise<boolean>;
@@ -95,6 +99,7 @@ export interface Kube {
 }
 
 export { KubeApiError, isApiError } from './client.ts';
+export { ApplyConflictError, type FieldConflict } from './conflicts.ts';
 
 /** "Deployment cert-manager/cert-manager", or "Namespace flink" for cluster-scoped objects. */
 export function describeRef(ref: ObjectRef): string {

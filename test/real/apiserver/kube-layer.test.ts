@@ -1,5 +1,6 @@
 // The CLI's Kubernetes layer (scripts/lib/kube) against a real API server: server-side apply
-// with our field manager, conflicts with another manager, merge patches and the status
+// with our field manager, conflicts with another manager reported (and forced on request),
+// merge patches and the status
 // subresource, dry-run creates, discovery of a CRD applied in the same batch, deletion held by
 // a finalizer, and a watch that outlives a 410 Gone forced by compacting etcd.
 import { KubeConfig } from '@kubernetes/client-node';
@@ -7,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TimeoutError } from '../../../scripts/lib/errors.ts';
 import { createKube } from '../../../scripts/lib/kube/api.ts';
 import { createTransport, type Transport } from '../../../scripts/lib/kube/client.ts';
-import { isApiError, parseManifests, refOf, type Kube, type KubeObject } from '../../../scripts/lib/kube/kube.ts';
+import { ApplyConflictError, isApiError, parseManifests, refOf, type Kube, type KubeObject } from '../../../scripts/lib/kube/kube.ts';
 import { Wait } from '../../../scripts/lib/wait/wait.ts';
 import { loadManifest } from '../../../scripts/steps/kit.ts';
 import { crdFixtureFile } from '../../fixtures/crds/location.ts';
@@ -139,30 +140,71 @@ describe("the CLI's Kubernetes layer against a real API server", () => {
     expect(third!.metadata.resourceVersion).toBe(second!.metadata.resourceVersion);
   });
 
-  it('takes a field another manager owns (apply with force); that manager is then refused with a 409 naming us', async () => {
+  it('reports a field another manager changed, naming it and the field, and changes nothing; force takes it over', async () => {
     await kube.apply([namespace('shared')]);
-    const applyAs = (manager: string, owner: string) =>
+    const applyAs = (manager: string, data: Record<string, string>) =>
       raw.json('PATCH', '/api/v1/namespaces/shared/configmaps/cfg', {
         query: { fieldManager: manager, fieldValidation: 'Strict' },
-        body: configMap('shared', 'cfg', { owner }),
+        body: configMap('shared', 'cfg', data),
         contentType: 'application/apply-patch+yaml',
         retry: 'none',
       });
-    await applyAs('helm', 'helm');
-    const [mine] = await kube.apply([configMap('shared', 'cfg', { owner: 'sandbox' })]);
-    expect(mine!.data.owner).toBe('sandbox');
-    const owners = (mine!.metadata.managedFields as Array<{ manager: string; fieldsV1?: { 'f:data'?: Record<string, unknown> } }>)
-      .filter((m) => m.fieldsV1?.['f:data']?.['f:owner'] !== undefined)
-      .map((m) => m.manager);
-    expect(owners).toEqual(['sandbox']);
+    await applyAs('helm', { owner: 'helm', size: '1' });
+    const before = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'cfg', namespace: 'shared' });
 
-    const err = await applyAs('helm', 'helm').then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await kube.apply([configMap('shared', 'cfg', { owner: 'sandbox', size: '1' })]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplyConflictError);
+    expect((err as ApplyConflictError).conflicts).toEqual([{ manager: 'helm', field: '.data.owner' }]);
+    expect((err as Error).message).toBe('apply ConfigMap shared/cfg: fields the sandbox sets were changed by another manager: "helm" holds .data.owner');
+    expect((err as ApplyConflictError).hint).toMatch(/sandbox up --force/);
     expect(isApiError(err, 409)).toBe(true);
-    expect((err as { reason?: string }).reason).toBe('Conflict');
-    expect((err as Error).message).toMatch(/conflict with "sandbox"/);
+    const after = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'cfg', namespace: 'shared' });
+    expect(after!.metadata.resourceVersion).toBe(before!.metadata.resourceVersion);
+
+    const [mine] = await kube.apply([configMap('shared', 'cfg', { owner: 'sandbox', size: '1' })], { force: true });
+    expect(mine!.data.owner).toBe('sandbox');
+    const owners = (field: string) =>
+      (mine!.metadata.managedFields as Array<{ manager: string; fieldsV1?: { 'f:data'?: Record<string, unknown> } }>)
+        .filter((m) => m.fieldsV1?.['f:data']?.[`f:${field}`] !== undefined)
+        .map((m) => m.manager)
+        .sort();
+    expect(owners('owner')).toEqual(['sandbox']);
+    // A field both set to the same value is shared, never a conflict.
+    expect(owners('size')).toEqual(['helm', 'sandbox']);
+
+    const theirs = await applyAs('helm', { owner: 'helm', size: '1' }).catch((e: unknown) => e);
+    expect(isApiError(theirs, 409)).toBe(true);
+    expect((theirs as Error).message).toMatch(/conflict with "sandbox"/);
+  });
+
+  it("a field changed by the sandbox's own merge patch is no conflict: the next apply puts the declared value back", async () => {
+    await kube.apply([namespace('own'), configMap('own', 'state', { job: 'running' })]);
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'state', namespace: 'own' };
+    const patched = await kube.patchMerge(ref, { data: { job: 'suspended' } });
+    const managers = (patched.metadata.managedFields as Array<{ manager: string; operation: string }>).map((m) => `${m.manager} ${m.operation}`).sort();
+    // The patched field moved from the sandbox's Apply entry (now empty, so gone) to its Update entry.
+    expect(managers).toEqual(['sandbox Update']);
+    const [reapplied] = await kube.apply([configMap('own', 'state', { job: 'running' })]);
+    expect(reapplied!.data.job).toBe('running');
+    // A change by anyone else is still reported.
+    await raw.json('PATCH', '/api/v1/namespaces/own/configmaps/state', {
+      query: { fieldManager: 'kubectl-edit' },
+      body: { data: { job: 'suspended' } },
+      contentType: 'application/merge-patch+json',
+    });
+    const err = await kube.apply([configMap('own', 'state', { job: 'running' })]).catch((e: unknown) => e);
+    expect((err as ApplyConflictError).conflicts).toEqual([{ manager: 'kubectl-edit', field: '.data.job' }]);
+  });
+
+  it('with forceConflicts on the connection (up --force), every apply takes over', async () => {
+    const forcing = createKube(raw, { context: plane.context, namespace: 'default', forceConflicts: true });
+    await raw.json('PATCH', '/api/v1/namespaces/own/configmaps/state', {
+      query: { fieldManager: 'kubectl-edit' },
+      body: { data: { job: 'stopped' } },
+      contentType: 'application/merge-patch+json',
+    });
+    const [taken] = await forcing.apply([configMap('own', 'state', { job: 'running' })]);
+    expect(taken!.data.job).toBe('running');
   });
 
   it('suspends and resumes with merge patches; the status subresource is written apart from the spec', async () => {
