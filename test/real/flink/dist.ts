@@ -41,7 +41,7 @@ export async function jobVersions(): Promise<JobVersions> {
 }
 
 /** Runs Maven quietly; on failure the error carries the end of its output. */
-async function mvn(args: string[]): Promise<void> {
+export async function mvn(args: string[]): Promise<void> {
   const output: string[] = [];
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn('mvn', ['-B', '-q', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

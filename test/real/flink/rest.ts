@@ -26,6 +26,8 @@ export interface RunRequest {
   programArgsList: string[];
   parallelism: number;
   savepointPath?: string;
+  /** Per-job configuration (JarRunRequestBody's flinkConfiguration). */
+  flinkConfiguration?: Record<string, string>;
 }
 
 /** Uploads the jar (POST /jars/upload) and runs it (POST /jars/<id>/run); returns the job id. */
@@ -56,4 +58,81 @@ export async function cancelJob(restUrl: string, jobId: string, timeoutMs = 30_0
     await new Promise((resolve) => setTimeout(resolve, 200));
     state = await jobState(restUrl, jobId);
   }
+}
+
+export interface JobSummary {
+  jid: string;
+  name: string;
+  state: string;
+  'start-time': number;
+}
+
+/** Every job the JobManager knows (GET /jobs/overview), e.g. the one HA recovered after a restart. */
+export async function jobsOverview(restUrl: string): Promise<JobSummary[]> {
+  return (await call<{ jobs: JobSummary[] }>(`${restUrl}/jobs/overview`)).jobs;
+}
+
+interface AsyncOperation {
+  status: { id: 'IN_PROGRESS' | 'COMPLETED' };
+  operation?: { location?: string; 'failure-cause'?: { 'stack-trace'?: string; 'class'?: string } };
+}
+
+/** Polls a savepoint trigger (GET /jobs/<id>/savepoints/<trigger>) until it completes; returns the path. */
+async function savepointResult(restUrl: string, jobId: string, triggerId: string, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await call<AsyncOperation>(`${restUrl}/jobs/${jobId}/savepoints/${triggerId}`);
+    if (r.status.id === 'COMPLETED') {
+      const location = r.operation?.location;
+      if (!location) throw new Error(`savepoint of job ${jobId} failed: ${r.operation?.['failure-cause']?.['stack-trace']?.split('\n').slice(0, 5).join('\n') ?? 'no cause given'}`);
+      return location;
+    }
+    if (Date.now() > deadline) throw new Error(`savepoint of job ${jobId} was still in progress ${timeoutMs / 1000}s after it was triggered`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Takes a savepoint and lets the job run on (POST /jobs/<id>/savepoints). Returns its path. */
+export async function triggerSavepoint(restUrl: string, jobId: string, targetDirectory: string, timeoutMs = 120_000): Promise<string> {
+  const { 'request-id': trigger } = await call<{ 'request-id': string }>(`${restUrl}/jobs/${jobId}/savepoints`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ 'target-directory': targetDirectory, 'cancel-job': false }),
+  });
+  return savepointResult(restUrl, jobId, trigger, timeoutMs);
+}
+
+/** Stop-with-savepoint without drain (POST /jobs/<id>/stop), what a suspend does. Returns the path. */
+export async function stopWithSavepoint(restUrl: string, jobId: string, targetDirectory: string, timeoutMs = 120_000): Promise<string> {
+  const { 'request-id': trigger } = await call<{ 'request-id': string }>(`${restUrl}/jobs/${jobId}/stop`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ targetDirectory, drain: false }),
+  });
+  return savepointResult(restUrl, jobId, trigger, timeoutMs);
+}
+
+export interface CheckpointStats {
+  counts: { completed: number; failed: number; restored: number };
+  latest: {
+    completed: { id: number; external_path: string; trigger_timestamp: number; latest_ack_timestamp: number } | null;
+    restored: { id: number; external_path: string; is_savepoint: boolean; restore_timestamp: number } | null;
+  };
+}
+
+export function checkpointStats(restUrl: string, jobId: string): Promise<CheckpointStats> {
+  return call<CheckpointStats>(`${restUrl}/jobs/${jobId}/checkpoints`);
+}
+
+/** Waits until the job is in `state` (e.g. RUNNING after a restart); returns how long it took. */
+export async function waitForJobState(restUrl: string, jobId: string, state: string, timeoutMs = 120_000): Promise<number> {
+  const started = Date.now();
+  let last = 'no answer yet';
+  while (Date.now() - started < timeoutMs) {
+    const s = await jobState(restUrl, jobId).catch((err: Error) => err.message);
+    if (s === state) return Date.now() - started;
+    last = s;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`job ${jobId} was not ${state} within ${timeoutMs / 1000}s; last seen: ${last}`);
 }

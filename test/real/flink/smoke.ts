@@ -11,8 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseSequenceLine, type SequenceRecord } from '../../../scripts/lib/flink/sequence-line.ts';
+import { pathToFileURL } from 'node:url';
 import { startLocalFlink, type FlinkProcess } from './cluster.ts';
 import { assembleFlink, buildJobJar, jobVersions } from './dist.ts';
+import { freePort } from './ports.ts';
 import { cancelJob, jobState, submitJar } from './rest.ts';
 
 const RECORDS_PER_TASKMANAGER = 10;
@@ -39,22 +41,41 @@ async function main(): Promise<void> {
   const [jar, dist] = [await buildJobJar(), await assembleFlink(versions)];
   const workDir = await mkdtemp(join(tmpdir(), 'flink-sandbox-flink-'));
   const started = Date.now();
-  const cluster = await startLocalFlink(dist, { workDir });
+  // No S3 and no HA: local directories, so the smoke run needs nothing but Java and Maven.
+  const config = {
+    'jobmanager.rpc.address': 'localhost',
+    'jobmanager.rpc.port': String(await freePort()),
+    'jobmanager.bind-host': 'localhost',
+    'jobmanager.memory.process.size': '1024m',
+    'taskmanager.bind-host': 'localhost',
+    'taskmanager.host': 'localhost',
+    'taskmanager.numberOfTaskSlots': '1',
+    'taskmanager.memory.process.size': '1536m',
+    'rest.address': '127.0.0.1',
+    'rest.bind-address': '127.0.0.1',
+    'rest.port': String(await freePort()),
+    'execution.checkpointing.interval': '5s',
+    'state.backend.type': 'rocksdb',
+    'execution.checkpointing.dir': pathToFileURL(join(workDir, 'checkpoints')).href,
+    'io.tmp.dirs': join(workDir, 'tmp'),
+    'web.upload.dir': join(workDir, 'upload'),
+  };
+  const cluster = await startLocalFlink(dist, { workDir, config, taskManagers: 2 });
   const interrupted = (): void => void cluster.stop().then(() => process.exit(130));
   process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
     console.log(`cluster up in ${((Date.now() - started) / 1000).toFixed(1)}s at ${cluster.restUrl}; work dir ${workDir}`);
-    for (const p of [cluster.jobManager, ...cluster.taskManagers]) console.log(`  ${p.name}: pid ${p.pid}, log ${p.logFile}`);
+    for (const p of cluster.processes) console.log(`  ${p.name}: pid ${p.pid}, log ${p.logFile}`);
     const jobId = await submitJar(cluster.restUrl, jar, {
       entryClass: 'dev.flinksandbox.hello.HelloJob',
       programArgsList: ['--rate', '20'],
-      parallelism: cluster.taskManagers.length,
+      parallelism: 2,
     });
     console.log(`submitted job ${jobId}`);
 
     const deadline = Date.now() + WAIT_MS;
     for (;;) {
-      const seen = await Promise.all(cluster.taskManagers.map((tm) => recordsIn(tm.outFile)));
+      const seen = await Promise.all(cluster.liveTaskManagers().map((tm) => recordsIn(tm.outFile)));
       if (seen.every((records) => records.length >= RECORDS_PER_TASKMANAGER)) break;
       if (Date.now() > deadline) {
         const state = await jobState(cluster.restUrl, jobId).catch((err: Error) => err.message);
@@ -63,7 +84,7 @@ async function main(): Promise<void> {
       await sleep(1000);
     }
     console.log(`job ${jobId} is ${await jobState(cluster.restUrl, jobId)}`);
-    for (const tm of cluster.taskManagers) console.log(`  ${describe(tm, await recordsIn(tm.outFile), await recordsIn(tm.logFile))}`);
+    for (const tm of cluster.liveTaskManagers()) console.log(`  ${describe(tm, await recordsIn(tm.outFile), await recordsIn(tm.logFile))}`);
     // Cancelled before the processes stop, so the logs end with a cancel, not with a task that
     // failed because its peer TaskManager went away.
     await cancelJob(cluster.restUrl, jobId);
@@ -71,7 +92,7 @@ async function main(): Promise<void> {
   } finally {
     process.removeListener('SIGINT', interrupted).removeListener('SIGTERM', interrupted);
     await cluster.stop();
-    const left = [cluster.jobManager, ...cluster.taskManagers].filter((p) => p.child.exitCode === null && p.child.signalCode === null);
+    const left = cluster.processes.filter((p) => p.child.exitCode === null && p.child.signalCode === null);
     console.log(left.length === 0 ? 'stopped every process by pid' : `still running: ${left.map((p) => p.pid).join(' ')}`);
     if (!keep) await rm(workDir, { recursive: true, force: true });
   }
