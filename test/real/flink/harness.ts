@@ -1,0 +1,272 @@
+// The real tier's harness: real Flink processes configured from the sandbox's manifests, on a real
+// MinIO and a real ZooKeeper, the job submitted over REST, the processes' logs followed by the
+// file recorder into the product's history file, and the product's checker judging it.
+// `RealSandbox` (built tools, MinIO, ZooKeeper) is shared by the runs of a test file; each `Run`
+// is one fresh Flink cluster with its own HA cluster id, work dir and history.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TimelineEvent } from '../../../scenarios/checker/history.ts';
+import type { Verdict } from '../../../scenarios/checker/verdict.ts';
+import { HistoryLog } from '../../../scenarios/history-log.ts';
+import { judgeHistoryFile } from '../../../scenarios/judge.ts';
+import type { WithoutTime } from '../../../scenarios/scenario.ts';
+import { type FlinkProcess, type LocalFlink, startLocalFlink } from './cluster.ts';
+import { assembleFlink, buildJobJar, type FlinkDist, jobVersions } from './dist.ts';
+import { type FileRecorder, startFileRecorder } from './file-recorder.ts';
+import { ensureMinio, type LocalMinio, runMc, startMinio } from './minio.ts';
+import { freePort } from './ports.ts';
+import { cancelJob, jobState, stopWithSavepoint, submitJar, triggerSavepoint, waitForJobState } from './rest.ts';
+import { type HelloManifest, type SandboxFlink, sandboxFlink, taskManagersFor } from './sandbox-config.ts';
+import { assembleZooKeeper, startZooKeeper } from './zookeeper.ts';
+
+/** The Secret the manifests' env refers to. */
+const SECRET = 'minio-credentials';
+
+/** What the runs share: the built tools and the storage services. Plain data, so vitest can hand it to test files. */
+export interface RealSandbox {
+  dist: FlinkDist;
+  jar: string;
+  minio: Pick<LocalMinio, 'endpoint' | 'accessKey' | 'secretKey' | 'bucket' | 'mcHome'> & { mcBinary: string; release: string };
+  zooKeeper: { quorum: string; version: string };
+  /** The runs' folders go here. */
+  root: string;
+}
+
+export interface StartedSandbox {
+  sandbox: RealSandbox;
+  stop(): Promise<void>;
+}
+
+/** Builds (or takes from the cache) Flink, the job, MinIO and ZooKeeper, and starts MinIO and ZooKeeper. */
+export async function startRealSandbox(onProgress: (line: string) => void = () => {}): Promise<StartedSandbox> {
+  const versions = await jobVersions();
+  onProgress(`building the job jar and assembling Flink ${versions.flink} (cached after the first run)`);
+  const jar = await buildJobJar();
+  const dist = await assembleFlink(versions);
+  const bins = await ensureMinio(onProgress);
+  const zk = await assembleZooKeeper(dist, versions.log4j);
+  const root = await mkdtemp(join(tmpdir(), 'flink-sandbox-real-'));
+  const minio = await startMinio(bins, join(root, 'minio'));
+  const zooKeeper = await startZooKeeper(zk.lib, join(root, 'zookeeper')).catch(async (err: unknown) => {
+    await minio.stop();
+    throw err;
+  });
+  const stop = async (): Promise<void> => {
+    await zooKeeper.stop();
+    await minio.stop();
+    if (!process.env.FLINK_KEEP) await rm(root, { recursive: true, force: true });
+  };
+  const sandbox: RealSandbox = {
+    dist,
+    jar,
+    minio: { endpoint: minio.endpoint, accessKey: minio.accessKey, secretKey: minio.secretKey, bucket: minio.bucket, mcHome: minio.mcHome, mcBinary: bins.mc, release: bins.releases.server },
+    zooKeeper: { quorum: zooKeeper.quorum, version: zk.version },
+    root,
+  };
+  return { sandbox, stop };
+}
+
+/** `mc` against the sandbox's MinIO (alias `sandbox`, set by the bucket script); its stdout. */
+export async function mc(sandbox: RealSandbox, args: string[]): Promise<string> {
+  return runMc(sandbox.minio.mcBinary, sandbox.minio.mcHome, args);
+}
+
+export interface RunOptions {
+  /** Names the run's folder and HA cluster id. */
+  name: string;
+  manifest?: HelloManifest;
+  /** Per-job configuration on top of the cluster's (JarRunRequestBody's flinkConfiguration). */
+  jobConfig?: Record<string, string>;
+}
+
+/** One job run on a fresh cluster. */
+export class Run {
+  readonly workDir: string;
+  readonly cluster: LocalFlink;
+  readonly history: HistoryLog;
+  readonly flink: SandboxFlink;
+  private readonly sandbox: RealSandbox;
+  private readonly recorder: FileRecorder;
+  private readonly options: RunOptions;
+  private readonly abort = new AbortController();
+  /** The job submitted last. */
+  jobId = '';
+
+  private constructor(sandbox: RealSandbox, options: RunOptions, init: { workDir: string; cluster: LocalFlink; history: HistoryLog; flink: SandboxFlink; recorder: FileRecorder }) {
+    this.sandbox = sandbox;
+    this.options = options;
+    this.workDir = init.workDir;
+    this.cluster = init.cluster;
+    this.history = init.history;
+    this.flink = init.flink;
+    this.recorder = init.recorder;
+  }
+
+  /** Starts the cluster the operator would start for the manifest (TaskManagers for its parallelism). */
+  static async start(sandbox: RealSandbox, options: RunOptions): Promise<Run> {
+    const workDir = join(sandbox.root, options.name);
+    const site = {
+      workDir,
+      rpcPort: await freePort(),
+      restPort: await freePort(),
+      s3Endpoint: sandbox.minio.endpoint,
+      zooKeeperQuorum: sandbox.zooKeeper.quorum,
+      clusterId: `${options.name}-${randomBytes(3).toString('hex')}`,
+    };
+    const flink = await sandboxFlink(options.manifest ?? 'hello-ha.yaml', site, { [SECRET]: { accessKey: sandbox.minio.accessKey, secretKey: sandbox.minio.secretKey } });
+    const history = await HistoryLog.open(join(workDir, 'history.jsonl'));
+    const recorder = startFileRecorder((entry) => history.add(entry));
+    const follow = (p: FlinkProcess): void => recorder.follow({ file: p.outFile, role: p.role });
+    const cluster = await startLocalFlink(sandbox.dist, {
+      workDir,
+      config: flink.config,
+      logConfiguration: flink.logConfiguration,
+      env: flink.env,
+      taskManagers: taskManagersFor(flink.job.parallelism, flink.slotsPerTaskManager),
+      onStart: follow,
+    }).catch(async (err: unknown) => {
+      await recorder.stop().catch(() => undefined);
+      await history.close().catch(() => undefined);
+      throw err;
+    });
+    return new Run(sandbox, options, { workDir, cluster, history, flink, recorder });
+  }
+
+  /** Adds a timeline event, stamped now, after handing on every line logged before it. */
+  async note(event: WithoutTime<TimelineEvent>): Promise<number> {
+    await this.recorder.drain();
+    const t = Date.now();
+    this.history.add({ ...event, t } as TimelineEvent);
+    return t;
+  }
+
+  /** Submits the job as the manifest describes it (optionally from a snapshot, at another parallelism); waits for RUNNING. */
+  async submit(opts: { savepointPath?: string; parallelism?: number } = {}): Promise<string> {
+    const { job } = this.flink;
+    this.jobId = await submitJar(this.cluster.restUrl, this.sandbox.jar, {
+      entryClass: job.entryClass,
+      programArgsList: job.args,
+      parallelism: opts.parallelism ?? job.parallelism,
+      ...(opts.savepointPath ? { savepointPath: opts.savepointPath } : {}),
+      ...(this.options.jobConfig ? { flinkConfiguration: this.options.jobConfig } : {}),
+    });
+    await waitForJobState(this.cluster.restUrl, this.jobId, 'RUNNING');
+    return this.jobId;
+  }
+
+  highWater(): number {
+    return this.history.highWater();
+  }
+
+  /** Resolves once a number above `above` was logged. */
+  waitForSequence(above: number, what: string, timeoutMs = 120_000): Promise<void> {
+    return this.history.until(() => this.history.highWater() > above, what, timeoutMs, this.abort.signal);
+  }
+
+  /** Resolves once the job restarted since `mark` (a new process or task attempt, a logged restore) and passed `above`. */
+  waitForRecovery(mark: string, above: number, what: string, timeoutMs = 180_000): Promise<void> {
+    return this.history.until(() => this.history.restartMark() !== mark && this.history.highWater() > above, what, timeoutMs, this.abort.signal);
+  }
+
+  /** Resolves with the id of the next checkpoint that completes. */
+  async waitForCheckpoint(timeoutMs = 60_000): Promise<number> {
+    const seen = this.history.checkpoints().length;
+    await this.history.until(() => this.history.checkpoints().length > seen, 'a checkpoint to complete', timeoutMs, this.abort.signal);
+    return this.history.checkpoints()[seen]!;
+  }
+
+  /** The savepoint folder of the manifest (state.savepoints.dir). */
+  savepointDir(): string {
+    const dir = this.flink.config['state.savepoints.dir'] ?? this.flink.config['execution.checkpointing.savepoint-dir'];
+    if (!dir) throw new Error(`${this.options.manifest ?? 'hello-ha.yaml'} sets no savepoint directory`);
+    return dir;
+  }
+
+  /** A savepoint while the job runs on; noted as the manual savepoint scenario notes it. */
+  async savepoint(): Promise<{ path: string; covers: number; tookMs: number }> {
+    const covers = this.highWater();
+    const started = Date.now();
+    const path = await triggerSavepoint(this.cluster.restUrl, this.jobId, this.savepointDir());
+    await this.note({ kind: 'savepoint', path, triggered: started });
+    return { path, covers, tookMs: Date.now() - started };
+  }
+
+  /** Stop-with-savepoint, as a suspend does: noted as suspend, then the savepoint. */
+  async suspend(): Promise<{ path: string; tookMs: number }> {
+    await this.note({ kind: 'suspend' });
+    return this.stopWithSavepoint();
+  }
+
+  /** Stop-with-savepoint without drain; the savepoint is noted once the job has FINISHED. */
+  async stopWithSavepoint(): Promise<{ path: string; tookMs: number }> {
+    const started = Date.now();
+    const path = await stopWithSavepoint(this.cluster.restUrl, this.jobId, this.savepointDir());
+    const tookMs = Date.now() - started;
+    await waitForJobState(this.cluster.restUrl, this.jobId, 'FINISHED');
+    await this.note({ kind: 'savepoint', path, triggered: started });
+    return { path, tookMs };
+  }
+
+  /** SIGKILLs a process, noting the fault first (the kill is what the timeline marks). */
+  async kill(p: FlinkProcess, fault: string): Promise<number> {
+    const t = await this.note({ kind: 'fault', name: fault });
+    await this.cluster.signal(p, 'SIGKILL');
+    return t;
+  }
+
+  async jobState(): Promise<string> {
+    return jobState(this.cluster.restUrl, this.jobId);
+  }
+
+  /**
+   * Lets output settle (`records` more after the current mark, and a checkpoint of the recovered
+   * job when it checkpoints), stops everything and judges the history.
+   */
+  async finish(records = 10): Promise<Verdict> {
+    const mark = this.highWater();
+    await this.waitForSequence(mark + records, `the sequence to pass ${mark + records} after the act`);
+    if (this.flink.config['execution.checkpointing.interval']) await this.waitForCheckpoint();
+    return this.judge();
+  }
+
+  /** The setup of the scenarios that need a snapshot to recover from: records and `count` checkpoints. */
+  async running(count = 2): Promise<void> {
+    await this.waitForSequence(0, 'the first record');
+    for (let i = 0; i < count; i++) await this.waitForCheckpoint();
+  }
+
+  /** Stops the processes, reads what is left of their logs and judges the history. */
+  async judge(): Promise<Verdict> {
+    await this.stop();
+    return judgeHistoryFile(this.history.file);
+  }
+
+  /** The JobManagers' console lines matching `pattern` (e.g. restore lines), messages only. */
+  async jobManagerLines(pattern: RegExp): Promise<string[]> {
+    const out: string[] = [];
+    for (const p of this.cluster.processes.filter((q) => q.role === 'jobmanager')) {
+      for (const line of (await readFile(p.outFile, 'utf8')).split('\n')) {
+        const message = line.startsWith('{') ? ((JSON.parse(line) as { message?: string }).message ?? '') : line;
+        if (pattern.test(message)) out.push(message);
+      }
+    }
+    return out;
+  }
+
+  private stopped = false;
+
+  /** Stops every process by pid and closes the history; safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.abort.abort(new Error('the run stopped'));
+    // The job goes first, so its logs end with a cancel rather than with a restart because the
+    // TaskManagers went away before the JobManager.
+    if (this.jobId && (await this.jobState().catch(() => '')) === 'RUNNING') await cancelJob(this.cluster.restUrl, this.jobId).catch(() => undefined);
+    await this.cluster.stop();
+    await this.recorder.stop();
+    await this.history.close();
+  }
+}
