@@ -232,6 +232,7 @@ export const logsInElasticsearch: Scenario = {
   name: 'logs-in-elasticsearch',
   summary: 'the job\'s record lines and JobManager logs reach Elasticsearch (index fluentd) with no gap the pod logs lack',
   job: 'hello-ha',
+  needsProfile: 'full',
   async setup(ctx) {
     await requirePipeline(ctx.kube, ctx.config);
     // A completed checkpoint gives the JobManager something worth finding in the index.

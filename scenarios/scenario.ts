@@ -69,6 +69,8 @@ export interface Scenario {
   /** One line for `sandbox scenario` and the menu. */
   summary: string;
   job: JobKind;
+  /** Set when the scenario needs more than the minimal profile installs (the logging pipeline). */
+  needsProfile?: 'full';
   /** After the job is deployed and running; before the act (e.g. wait for a first checkpoint). */
   setup?(ctx: ScenarioContext): Promise<void>;
   act(ctx: ScenarioContext): Promise<void>;

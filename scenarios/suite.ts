@@ -24,6 +24,20 @@ export function pickScenarios(names: string[]): Scenario[] {
   return names.map((n) => SCENARIOS.find((s) => s.name === n)!);
 }
 
+/**
+ * Of all scenarios (none named), the ones the installed profile can run, and a note on the rest;
+ * named scenarios always run (and say what they miss).
+ */
+export function forProfile(scenarios: Scenario[], named: boolean, profile: string | undefined): { run: Scenario[]; note?: string } {
+  if (named || profile !== 'minimal') return { run: scenarios };
+  const skipped = scenarios.filter((s) => s.needsProfile === 'full');
+  if (skipped.length === 0) return { run: scenarios };
+  return {
+    run: scenarios.filter((s) => !skipped.includes(s)),
+    note: `not run on the minimal profile: ${skipped.map((s) => s.name).join(', ')} (they need \`sandbox up --profile full\`)`,
+  };
+}
+
 export interface SuiteOptions {
   kube: Kube;
   config: SandboxConfig;

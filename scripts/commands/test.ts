@@ -78,11 +78,14 @@ function interruptedOutcome(s: Scenario, runDir: string, startedAt: number): Sce
 }
 
 export async function test(names: string[], opts: GlobalOptions): Promise<void> {
-  const { pickScenarios, runSuite } = await import('../../scenarios/suite.ts');
-  const chosen = pickScenarios(names);
+  const { forProfile, pickScenarios, runSuite } = await import('../../scenarios/suite.ts');
+  const named = pickScenarios(names);
   const cfg = await configFrom(opts);
   const signal = interruptSignal();
   const kube = await sandboxKube(cfg, opts);
+  const installed = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: INSTALL_CONFIGMAP, namespace: cfg.namespaces.job });
+  const { run: chosen, note } = forProfile(named, names.length > 0, installed?.data?.profile);
+  if (note) process.stderr.write(`${note}\n`);
 
   const runId = newRunId();
   const runDir = join(stateDir(), 'runs', runId);
