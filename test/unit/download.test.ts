@@ -129,7 +129,7 @@ describe('downloadVerified', () => {
     expect(err.message).toContain(`cannot download ${base}/kind-linux-amd64`);
     expect(err.message).toMatch(/truncated/);
     expect(err.message).toContain(`of ${BODY.length} bytes`);
-    expect(err.message).toContain('after 6 attempts');
+    expect(err.message).toContain('after 7 attempts');
     await expectNothingLeft(dest);
   });
 
