@@ -2,7 +2,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kubeContext, type SandboxConfig } from '../lib/config.ts';
-import { planWaves, runFailure, runPipeline, selectSteps, type RunResult } from '../pipeline/engine.ts';
+import { runFailure, runPipeline, type RunResult } from '../pipeline/engine.ts';
+import { planWaves, selectSteps } from '../pipeline/shape.ts';
 import { InterruptedError, SandboxError, UsageError } from '../lib/errors.ts';
 import { newRunId, stateDir } from '../lib/paths.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';

@@ -4,9 +4,10 @@
 // renderer on a TTY, a plain timestamped one otherwise); steps never print.
 import { newRunState, type RunState, type Step, type StepContext, type StepServices } from './step.ts';
 import type { SandboxConfig } from '../lib/config.ts';
-import { causeChain, InterruptedError, SandboxError, UsageError } from '../lib/errors.ts';
+import { causeChain, InterruptedError, SandboxError } from '../lib/errors.ts';
 import type { ListrGetRendererClassFromValue, ListrTaskWrapper } from 'listr2';
-import { runGate } from '../lib/wait/strategy.ts';
+import { runStep, type StepGuard } from './run-step.ts';
+import { checkPipeline } from './shape.ts';
 
 export type StepOutcome = 'done' | 'already' | 'failed' | 'skipped' | 'blocked' | 'interrupted';
 
@@ -46,68 +47,7 @@ export interface EngineOptions {
    * Runs beside a step's apply and readiness gate and ends the step early by rejecting (e.g.
    * a pod whose image cannot be pulled); aborted when the step ends.
    */
-  guard?: (step: Step, ctx: StepContext, signal: AbortSignal) => Promise<never> | undefined;
-}
-
-/** Rejects pipelines whose `needs` name unknown steps or form a cycle. */
-export function checkPipeline(steps: readonly Step[]): void {
-  const ids = new Set<string>();
-  for (const s of steps) {
-    if (ids.has(s.id)) throw new Error(`duplicate step id ${s.id}`);
-    ids.add(s.id);
-  }
-  for (const s of steps) {
-    for (const need of s.needs ?? []) {
-      if (!ids.has(need)) throw new Error(`step ${s.id} needs unknown step ${need}`);
-    }
-  }
-  planWaves(steps);
-}
-
-/**
- * Groups steps into waves: every step of a wave only needs steps of earlier waves,
- * so the steps of one wave can run in parallel. Used by --dry-run to show the plan.
- */
-export function planWaves(steps: readonly Step[]): Step[][] {
-  const byId = new Map(steps.map((s) => [s.id, s] as const));
-  const level = new Map<string, number>();
-  const visiting = new Set<string>();
-  const depth = (s: Step): number => {
-    const known = level.get(s.id);
-    if (known !== undefined) return known;
-    if (visiting.has(s.id)) throw new Error(`pipeline has a cycle through step ${s.id}`);
-    visiting.add(s.id);
-    let d = 0;
-    for (const need of s.needs ?? []) {
-      const dep = byId.get(need);
-      if (dep) d = Math.max(d, depth(dep) + 1);
-    }
-    visiting.delete(s.id);
-    level.set(s.id, d);
-    return d;
-  };
-  const waves: Step[][] = [];
-  for (const s of steps) {
-    const d = depth(s);
-    (waves[d] ??= []).push(s);
-  }
-  return waves.filter(Boolean);
-}
-
-/** Keeps `--only` steps (plus nothing else) or drops `--skip` steps; dangling needs are dropped. */
-export function selectSteps(steps: readonly Step[], only: string[] | undefined, skip: string[] | undefined): Step[] {
-  const known = new Set(steps.map((s) => s.id));
-  for (const id of [...(only ?? []), ...(skip ?? [])]) {
-    if (!known.has(id)) {
-      throw new UsageError(`unknown step "${id}"`, {
-        hint: `steps of this pipeline: ${[...known].join(', ')}`,
-      });
-    }
-  }
-  let kept = steps.filter((s) => (only?.length ? only.includes(s.id) : true) && !(skip ?? []).includes(s.id));
-  const keptIds = new Set(kept.map((s) => s.id));
-  kept = kept.map((s) => ({ ...s, needs: (s.needs ?? []).filter((n) => keptIds.has(n)) }));
-  return kept;
+  guard?: StepGuard;
 }
 
 /** The listr2 renderers the engine picks from (see rendererFor). */
@@ -146,73 +86,38 @@ function deferred(): Deferred {
  */
 const failures = new WeakMap<StepRecord, unknown>();
 
-/** Runs the pipeline; never throws for step failures (they are in the result). */
-export async function runPipeline(steps: readonly Step[], opts: EngineOptions): Promise<RunResult> {
-  checkPipeline(steps);
-  const { Listr, PRESET_TIMESTAMP, PRESET_TIMER } = await import('listr2');
-  const started = performance.now();
-  const gates = new Map(steps.map((s) => [s.id, deferred()] as const));
-  const records = new Map<string, StepRecord>();
-  const state = opts.state ?? newRunState();
-  const { renderer, fallback, lines } = rendererFor(opts.render);
-  const titleOf = new Map(steps.map((s) => [s.id, s.title] as const));
-  // Line renderers print output without its task's title, so each line names its step.
-  const named = (step: Step, line: string): string => (lines ? `${step.id}: ${line}` : line);
+/** What every step of one run shares. */
+interface Run {
+  opts: EngineOptions;
+  state: RunState;
+  gates: Map<string, Deferred>;
+  /** Line renderers print output without its task's title, so each line names its step. */
+  lines: boolean;
+}
 
-  /** The step itself, shown (with its title) from the moment it starts. */
-  const work = (step: Step, record: StepRecord) => async (_: unknown, task: Task): Promise<void> => {
-    const gate = gates.get(step.id)!;
+/** The step itself, shown (with its title) from the moment it starts. */
+function stepTask(run: Run, step: Step, record: StepRecord) {
+  return async (_: unknown, task: Task): Promise<void> => {
+    const { opts } = run;
+    const gate = run.gates.get(step.id)!;
     const t0 = performance.now();
     record.startedAt = new Date().toISOString();
+    const stop = new AbortController();
+    const ctx: StepContext = {
+      config: opts.config,
+      runId: opts.runId,
+      signal: AbortSignal.any([opts.signal, stop.signal]),
+      state: run.state,
+      services: opts.services,
+      output: (line: string) => {
+        task.output = run.lines ? `${step.id}: ${line}` : line;
+      },
+    };
+    const onChecked = (already: boolean): void => {
+      if (already) task.title = `${step.title} (already in place)`;
+    };
     try {
-      const stepStop = new AbortController();
-      const ctx: StepContext = {
-        config: opts.config,
-        runId: opts.runId,
-        signal: AbortSignal.any([opts.signal, stepStop.signal]),
-        state,
-        services: opts.services,
-        output: (line: string) => {
-          task.output = named(step, line);
-        },
-      };
-      const guardStop = new AbortController();
-      const act = async (): Promise<void> => {
-        const done = !opts.force && step.isDone ? await step.isDone(ctx) : false;
-        if (done) {
-          record.outcome = 'already';
-          task.title = `${step.title} (already in place)`;
-        } else {
-          await step.apply(ctx);
-          record.outcome = 'done';
-        }
-        // The readiness gate runs on re-runs too: it is cheap when things are ready
-        // and catches a component that broke since the last run.
-        if (step.gate) {
-          const seconds = step.gateSeconds?.(ctx.config) ?? ctx.config.timeouts.stepSeconds;
-          await runGate(step.gate(ctx.config), () => ctx.services.kube(), { timeoutMs: seconds * 1000, signal: ctx.signal, onProgress: ctx.output });
-        }
-      };
-      try {
-        const guard = opts.guard?.(step, ctx, guardStop.signal);
-        const running = act();
-        if (guard) {
-          // When the guard ends the step, stop its waits too; their rejection is expected.
-          running.catch(() => undefined);
-          await Promise.race([
-            running,
-            guard.catch((err: unknown) => {
-              stepStop.abort(err);
-              throw err;
-            }),
-          ]);
-        } else {
-          await running;
-        }
-      } finally {
-        guardStop.abort();
-        record.ms = Math.round(performance.now() - t0);
-      }
+      record.outcome = await runStep(step, ctx, { force: opts.force, guard: opts.guard, stop, onChecked });
       gate.resolve(true);
     } catch (err) {
       record.outcome = opts.signal.aborted ? 'interrupted' : 'failed';
@@ -222,49 +127,68 @@ export async function runPipeline(steps: readonly Step[], opts: EngineOptions): 
       gate.resolve(false);
       // Only listr2 sees this one (it draws the step's ✖ line); runFailure() keeps the original.
       throw new Error(`${step.title} failed`, { cause: err });
+    } finally {
+      record.ms = Math.round(performance.now() - t0);
     }
   };
+}
 
-  // Each step's outer task has no title: listr2 draws no line for a task without one. It
-  // waits for the step's needs and only then adds the step as a titled subtask, so a step
-  // appears when it starts; one that never runs appears only in the run's failure summary,
-  // and a run that fails in its first second is not buried under lines about the others.
-  const tasks = steps.map((step) => ({
-    task: async (_: unknown, holder: Task): Promise<unknown> => {
-      const needs = [...(step.needs ?? [])];
-      const record: StepRecord = { id: step.id, title: step.title, outcome: 'failed', ms: 0, needs };
-      records.set(step.id, record);
-      const gate = gates.get(step.id)!;
-      if (needs.length) {
-        // Only the default renderer shows this, under nothing but this line, and replaces it.
-        if (!lines) holder.output = `${step.title}: waiting for ${needs.map((n) => titleOf.get(n) ?? n).join(', ')}`;
-        const results = await Promise.all(needs.map((n) => gates.get(n)!.promise));
-        if (!lines) holder.output = '';
-        if (results.some((ok) => !ok)) {
-          record.outcome = 'blocked';
-          gate.resolve(false);
-          return undefined;
-        }
-      }
-      if (opts.signal.aborted) {
-        record.outcome = 'interrupted';
+/**
+ * A step's outer task. It has no title: listr2 draws no line for a task without one. It waits
+ * for the step's needs and only then adds the step as a titled subtask, so a step appears when
+ * it starts; one that never runs appears only in the run's failure summary, and a run that fails
+ * in its first second is not buried under lines about the others.
+ */
+function holderTask(run: Run, step: Step, records: Map<string, StepRecord>, titleOf: (id: string) => string) {
+  return async (_: unknown, holder: Task): Promise<unknown> => {
+    const needs = [...(step.needs ?? [])];
+    const record: StepRecord = { id: step.id, title: step.title, outcome: 'failed', ms: 0, needs };
+    records.set(step.id, record);
+    const gate = run.gates.get(step.id)!;
+    if (needs.length) {
+      // Only the default renderer shows this, under nothing but this line, and replaces it.
+      if (!run.lines) holder.output = `${step.title}: waiting for ${needs.map(titleOf).join(', ')}`;
+      const results = await Promise.all(needs.map((n) => run.gates.get(n)!.promise));
+      if (!run.lines) holder.output = '';
+      if (results.some((ok) => !ok)) {
+        record.outcome = 'blocked';
         gate.resolve(false);
         return undefined;
       }
-      return holder.newListr([{ title: step.title, task: work(step, record) }], { exitOnError: false });
-    },
-  }));
+    }
+    if (run.opts.signal.aborted) {
+      record.outcome = 'interrupted';
+      gate.resolve(false);
+      return undefined;
+    }
+    return holder.newListr([{ title: step.title, task: stepTask(run, step, record) }], { exitOnError: false });
+  };
+}
 
-  const list = new Listr<unknown, Renderer, 'simple'>(tasks, {
-    concurrent: true,
-    exitOnError: false,
-    registerSignalListeners: false,
-    renderer,
-    fallbackRenderer: 'simple',
-    fallbackRendererCondition: fallback,
-    rendererOptions: { collapseSubtasks: false, timer: PRESET_TIMER },
-    fallbackRendererOptions: { timestamp: PRESET_TIMESTAMP, timer: PRESET_TIMER },
-  });
+/** Runs the pipeline; never throws for step failures (they are in the result). */
+export async function runPipeline(steps: readonly Step[], opts: EngineOptions): Promise<RunResult> {
+  checkPipeline(steps);
+  const { Listr, PRESET_TIMESTAMP, PRESET_TIMER } = await import('listr2');
+  const started = performance.now();
+  const { renderer, fallback, lines } = rendererFor(opts.render);
+  const run: Run = { opts, state: opts.state ?? newRunState(), gates: new Map(steps.map((s) => [s.id, deferred()] as const)), lines };
+  const records = new Map<string, StepRecord>();
+  const titles = new Map(steps.map((s) => [s.id, s.title] as const));
+  const titleOf = (id: string): string => titles.get(id) ?? id;
+
+  const list = new Listr<unknown, Renderer, 'simple'>(
+    steps.map((step) => ({ task: holderTask(run, step, records, titleOf) })),
+    {
+      concurrent: true,
+      exitOnError: false,
+      registerSignalListeners: false,
+      renderer,
+      fallbackRenderer: 'simple',
+      fallbackRendererCondition: fallback,
+      rendererOptions: { collapseSubtasks: false, timer: PRESET_TIMER },
+      fallbackRendererOptions: { timestamp: PRESET_TIMESTAMP, timer: PRESET_TIMER },
+    },
+  );
   try {
     await list.run();
   } catch {

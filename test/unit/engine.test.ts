@@ -4,7 +4,8 @@
 // absolute durations, so the tests hold on a slow machine too.
 import { describe, expect, it } from 'vitest';
 import { defaults } from '../../scripts/lib/config.ts';
-import { checkPipeline, planWaves, runFailure, runPipeline, selectSteps, type EngineOptions, type RunResult } from '../../scripts/pipeline/engine.ts';
+import { runFailure, runPipeline, type EngineOptions, type RunResult } from '../../scripts/pipeline/engine.ts';
+import { checkPipeline, planWaves, selectSteps } from '../../scripts/pipeline/shape.ts';
 import { InterruptedError, SandboxError, UsageError } from '../../scripts/lib/errors.ts';
 import { newRunState, type Step, type StepContext, type StepServices } from '../../scripts/pipeline/step.ts';
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { planText } from '../../scripts/commands/up.ts';
 import { defaults, loadConfig, type ConfigFlags, type SandboxConfig } from '../../scripts/lib/config.ts';
-import { checkPipeline, planWaves, selectSteps } from '../../scripts/pipeline/engine.ts';
+import { checkPipeline, planWaves, selectSteps } from '../../scripts/pipeline/shape.ts';
 import { kindCreateArgs, renderKindConfig } from '../../scripts/steps/cluster.ts';
 import { pipeline } from '../../scripts/steps/index.ts';
 import { CLUSTER_OVERHEAD_MIB, requiredMemoryMiB } from '../../scripts/steps/preflight.ts';
