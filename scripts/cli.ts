@@ -43,6 +43,7 @@ function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
 }
 
+// Long on purpose: the command registry, read top to bottom as the CLI's table of contents.
 function buildProgram(): Command {
   outcome = undefined;
   const program = new Command('sandbox')

@@ -32,6 +32,7 @@ async function lastInstall(opts: GlobalOptions): Promise<{ profile: Profile; wit
   return Promise.race([recorded.catch(() => fallback), timeout]);
 }
 
+// Long on purpose: the menu's loop, one branch per action, read as the list the user sees.
 export async function menu(opts: GlobalOptions): Promise<void> {
   const { select, confirm, checkbox } = await import('@inquirer/prompts');
   let last: Action = 'up';

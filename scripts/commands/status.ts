@@ -22,6 +22,7 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
+// Long on purpose: gathers, then renders, one table; the parts are each a few lines in sequence.
 export async function status(opts: GlobalOptions): Promise<CommandOutcome> {
   const cfg = await configFrom(opts);
   const services = createServices(cfg);

@@ -120,6 +120,8 @@ export function dockerFailureMessage(stdout: string, stderr: string): string {
   return lines.find((l) => /cannot connect|error during connect|permission denied|no such file|is the docker daemon running/i.test(l)) ?? lines[0] ?? 'no answer';
 }
 
+// Long on purpose: one closure over the resolved tools and their cache, returning the Toolbox's
+// methods; each method is short, and splitting them apart would only pass that state around.
 export function createToolbox(cfg: SandboxConfig, env: NodeJS.ProcessEnv = process.env): Toolbox {
   const resolved = new Map<ToolName, Promise<ResolvedTool>>();
 

@@ -101,6 +101,8 @@ export interface RetryPolicy {
   minTimeoutMs?: number;
 }
 
+// Long on purpose: one closure over the server, the HTTP library and the shared TLS agent;
+// once() and send() inside are the parts, and the returned methods are one-liners over them.
 export function createTransport(kc: KubeConfig, contextName: string, policy: RetryPolicy = {}): Transport {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new SandboxError(`kube context ${contextName} has no cluster`, { hint: 'check the kubeconfig' });

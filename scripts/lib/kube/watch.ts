@@ -46,6 +46,8 @@ type OnEvent = (type: WatchEventType, obj: KubeObject) => void;
 
 const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
+// Long on purpose: one closure over the watch's state (known objects, resourceVersion, the
+// resolved kind); relist, handleLine, watchOnce and loop inside are its short, named parts.
 /** Resolves once the initial list has been delivered as ADDED events; keeps watching until closed. */
 export async function watchObjects(
   transport: Transport,

@@ -33,6 +33,8 @@ async function lastWarning(kube: Kube, pod: KubeObject): Promise<string | undefi
   return warnings.at(-1)?.message as string | undefined;
 }
 
+// Long on purpose: one promise executor whose watch handles and first-seen times are torn down
+// together; stop, fail, stuckLongEnough and inspect inside are its named parts.
 /** Resolves never; rejects with a SandboxError when a pod in `namespaces` is stuck for good. */
 export function watchPodProblems(kube: Kube, namespaces: string[], opts: PodProblemOptions): Promise<never> {
   return new Promise<never>((_, reject) => {
