@@ -1,7 +1,7 @@
 // The simulated fluent-bit -> fluentd -> Elasticsearch path with the project's own manifests
 // (manifests/eck, manifests/logging): a TaskManager-labelled pod's JSON lines arrive in the
-// `fluentd` index parsed (message and ECS fields, fluent-bit's kubernetes metadata, no
-// @timestamp since the output does not ask for one), not before the buffer's timekey_wait and
+// `fluentd` index parsed (message and ECS fields, fluent-bit's kubernetes metadata, the event
+// time written back as @timestamp since the output asks for it with include_timestamp), not before the buffer's timekey_wait and
 // not all at once; lines that are not JSON are dropped; a restarted fluent-bit sends lines
 // again; the dropLines knob loses lines. Elasticsearch is read over HTTPS with the elastic
 // user's password, at the address a port-forward to its pod's port 9200 leads to.
@@ -133,8 +133,9 @@ describe('simulated logging pipeline', () => {
     expect(src.kubernetes).toMatchObject({ pod_name: 'hello-ha-taskmanager-1-1', namespace_name: 'default', container_name: 'flink-main-container', host: 'c-worker', labels: { app: 'hello-ha', component: 'taskmanager' } });
     expect(src.kubernetes.pod_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(src.kubernetes.docker_id).toMatch(/^[0-9a-f]{64}$/);
-    // The parser consumed @timestamp as the event time; the output adds none (no include_timestamp).
-    expect(src).not.toHaveProperty('@timestamp');
+    // The parser consumed @timestamp as the event time; include_timestamp writes that time back.
+    expect(src).toHaveProperty('@timestamp');
+    expect(Math.abs(Date.parse(src['@timestamp']) - sent)).toBeLessThan(5_000);
   });
 
   it('leaves out pods the Flow does not select', async () => {
