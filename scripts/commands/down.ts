@@ -25,9 +25,13 @@ export async function down(opts: GlobalOptions): Promise<void> {
   }
   if (cfg.cluster.provider === 'existing') {
     const { uninstallFromExisting, KEPT_NOTE } = await import('../steps/uninstall.ts');
-    const removed = await uninstallFromExisting(cfg, services);
-    emit(opts, { ok: true, deleted: removed, note: KEPT_NOTE }, () =>
-      `${removed.length ? `✔ removed from ${cfg.cluster.context}:\n  ${removed.join('\n  ')}` : `✔ nothing of the sandbox's left in ${cfg.cluster.context}`}\nnote: ${KEPT_NOTE}`,
+    const { removed, kept } = await uninstallFromExisting(cfg, services);
+    emit(opts, { ok: true, deleted: removed, kept, note: KEPT_NOTE }, () =>
+      [
+        removed.length ? `✔ removed from ${cfg.cluster.context}:\n  ${removed.join('\n  ')}` : `✔ nothing of the sandbox's left in ${cfg.cluster.context}`,
+        ...(kept.length ? [`kept, because others keep things in them (delete them yourself once those can go):\n  ${kept.join('\n  ')}`] : []),
+        `note: ${KEPT_NOTE}`,
+      ].join('\n'),
     );
     return;
   }

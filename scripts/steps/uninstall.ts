@@ -1,13 +1,15 @@
 // `sandbox down --context`: removes only what the sandbox installed into a cluster it did
 // not create, in reverse order of `up`. An object counts as the sandbox's when it carries the
 // sandbox's part-of label or was applied by its field manager (`sandbox`); a Helm release
-// when `up` recorded installing it. Anything else is left alone, whatever its name.
+// when `up` recorded installing it. Anything else is left alone, whatever its name; a namespace
+// the sandbox created is kept while it holds objects of anyone else (see foreign-objects.ts).
 import type { SandboxConfig } from '../lib/config.ts';
 import { SandboxError } from '../lib/errors.ts';
 import type { Kube, KubeObject } from '../lib/kube/kube.ts';
 import { fetchManifest } from '../lib/exec/remote-manifest.ts';
 import { kubeTargetArgs } from '../lib/services.ts';
 import { eckUrls } from './eck.ts';
+import { foreignObjects } from './foreign-objects.ts';
 import { inNamespace, INSTALL_CONFIGMAP, loadManifest, PART_OF_LABEL, PART_OF_LABELS, PART_OF_SELECTOR } from './kit.ts';
 import { MINIO_FILES } from './minio.ts';
 import type { StepServices } from '../pipeline/step.ts';
@@ -27,15 +29,30 @@ function isSandboxs(o: KubeObject): boolean {
   return managers.some((m) => m.manager === 'sandbox');
 }
 
-export async function uninstallFromExisting(cfg: SandboxConfig, services: StepServices): Promise<string[]> {
+export interface Uninstalled {
+  /** What was deleted: "Deployment minio/minio", "helm release cert-manager/cert-manager". */
+  removed: string[];
+  /** Namespaces the sandbox made but kept, each with what others keep in it. */
+  kept: string[];
+}
+
+export async function uninstallFromExisting(cfg: SandboxConfig, services: StepServices): Promise<Uninstalled> {
   const kube = await services.kube();
   const tools = await services.tools();
   const removed: string[] = [];
+  const kept: string[] = [];
   const failed: string[] = [];
   const name = (o: KubeObject): string => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
   const del = async (o: KubeObject): Promise<void> => {
     const live = await liveOf(kube, o);
     if (!live || !isSandboxs(live)) return;
+    if (o.kind === 'Namespace') {
+      const others = await foreignObjects(kube, o.metadata.name, isSandboxs);
+      if (others.length) {
+        kept.push(`Namespace ${o.metadata.name} (it holds ${others.join(', ')})`);
+        return;
+      }
+    }
     try {
       await kube.delete({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace }, { wait: true, timeoutMs: 120_000 });
       removed.push(name(o));
@@ -85,7 +102,8 @@ export async function uninstallFromExisting(cfg: SandboxConfig, services: StepSe
   const upstream = [...eckUrls(cfg).reverse(), ...((installed?.with ?? '').split(',').includes('ui') ? [ingressNginxUrl(cfg)] : [])];
   for (const url of upstream) {
     const objs = await fetchManifest(url).catch(() => [] as KubeObject[]);
-    for (const o of objs.filter((x) => x.kind !== 'CustomResourceDefinition')) await del(o);
+    // Last object first: the Namespace a manifest opens with goes after what is inside it.
+    for (const o of objs.filter((x) => x.kind !== 'CustomResourceDefinition').reverse()) await del(o);
   }
   for (const ns of [minio, job]) {
     for (const kind of ['Secret', 'ConfigMap']) {
@@ -96,10 +114,10 @@ export async function uninstallFromExisting(cfg: SandboxConfig, services: StepSe
   if (failed.length) {
     throw new SandboxError(`could not remove everything the sandbox installed:\n  ${failed.join('\n  ')}`, {
       hint: 're-run `sandbox down --context ...`; objects stuck on finalizers need their operator running',
-      data: { deleted: removed },
+      data: { deleted: removed, kept },
     });
   }
-  return removed;
+  return { removed, kept };
 }
 
 async function liveOf(kube: Kube, o: KubeObject): Promise<KubeObject | undefined> {

@@ -3,7 +3,7 @@
 import { SandboxError } from '../errors.ts';
 import { isApiError, type KubeApiError, type Transport } from './client.ts';
 import { ApplyConflictError, FIELD_MANAGER, fieldConflicts, onlyOwnConflicts } from './conflicts.ts';
-import { createDiscovery, resourcePath, type ResourceInfo } from './discovery.ts';
+import { createDiscovery, listableKinds, resourcePath, type ResourceInfo } from './discovery.ts';
 import { followLogs } from './logs.ts';
 import { portForward } from './portforward.ts';
 import { listAll, watchObjects } from './watch.ts';
@@ -130,6 +130,10 @@ export function createKube(transport: Transport, meta: KubeMeta): Kube {
         discovery.invalidate(apiVersion);
         return [];
       }
+    },
+
+    listableKinds() {
+      return listableKinds(transport);
     },
 
     async patchMerge(ref, patch, opts = {}) {

@@ -18,7 +18,36 @@ export interface Discovery {
 }
 
 interface ApiResourceList {
-  resources?: Array<{ name: string; kind: string; namespaced: boolean }>;
+  resources?: Array<{ name: string; kind: string; namespaced: boolean; verbs?: string[] }>;
+}
+
+export interface ServedKind {
+  apiVersion: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+/**
+ * Every kind the server lets us list, in each group's preferred version (what `kubectl
+ * api-resources --verbs=list` shows): the answer to "what could be in this namespace?".
+ */
+export async function listableKinds(transport: Transport): Promise<ServedKind[]> {
+  const groups = await transport.json<{ groups?: Array<{ preferredVersion?: { groupVersion: string } }> }>('GET', '/apis', { what: 'discover API groups' });
+  const versions = ['v1', ...(groups.groups ?? []).flatMap((g) => (g.preferredVersion ? [g.preferredVersion.groupVersion] : []))];
+  const lists = await Promise.all(
+    versions.map((apiVersion) =>
+      transport.json<ApiResourceList>('GET', groupVersionPath(apiVersion), { what: `discover ${apiVersion}` }).then(
+        (list) => ({ apiVersion, list }),
+        // A group whose aggregated server is down (metrics.k8s.io, often) hides nothing of ours.
+        () => ({ apiVersion, list: {} as ApiResourceList }),
+      ),
+    ),
+  );
+  return lists.flatMap(({ apiVersion, list }) =>
+    (list.resources ?? [])
+      .filter((r) => !r.name.includes('/') && (r.verbs ?? []).includes('list'))
+      .map((r) => ({ apiVersion, kind: r.kind, namespaced: r.namespaced })),
+  );
 }
 
 export function groupVersionPath(apiVersion: string): string {

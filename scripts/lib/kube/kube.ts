@@ -70,6 +70,8 @@ export interface Kube {
   /** undefined when the object (or its kind) does not exist. */
   get(ref: ObjectRef): Promise<KubeObject | undefined>;
   list(apiVersion: string, kind: string, opts?: ListOptions): Promise<KubeObject[]>;
+  /** Every kind the server can list (each group's preferred version), e.g. to see what a namespace holds. */
+  listableKinds(): Promise<Array<{ apiVersion: string; kind: string; namespaced: boolean }>>;
   /** JSON merge patch (fieldManager 'sandbox'); `subresource: 'status'` writes the status subresource. */
   patchMerge(ref: ObjectRef, patch: object, opts?: { subresource?: 'status' }): Promise<KubeObject>;
   /** false when the object was already absent; `wait` returns only once it is gone. */
