@@ -1,6 +1,7 @@
-// The loops behind the wait strategies of wait.ts: one watch-driven loop for objects and one
-// poll loop for everything else, both with a deadline on a monotonic clock, progress reports
-// when what is seen changes, and a TimeoutError naming what was awaited and the last value seen.
+// The one loop behind the wait strategies of wait.ts (waitLoop): judge, sleep until something
+// may have changed (a watch event, a log line, the next poll interval) or the deadline on a
+// monotonic clock, judge again; progress reports when what is seen changes, and a TimeoutError
+// naming what was awaited and the last value seen.
 import { SandboxError, TimeoutError } from '../errors.ts';
 import type { Kube, KubeObject } from '../kube/kube.ts';
 import type { CheckResult } from './checks.ts';
@@ -77,101 +78,107 @@ export interface WatchSpec {
 
 export type Evaluation<T> = CheckResult & { value?: T };
 
-/** The one loop behind every object wait: watch, evaluate on every change, deadline on a monotonic clock. */
-export function watchUntil<T>(kube: Kube, spec: WatchSpec, evaluate: (objs: KubeObject[]) => Evaluation<T>, what: string, opts: WaitOptions): Promise<T> {
-  const clock = opts.clock ?? systemClock;
-  const { signal } = opts;
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const objects = new Map<string, KubeObject>();
-    const stop = new AbortController();
-    let seen = 'nothing yet';
-    let settled = false;
-    let synced = false;
-    let handle: { close(): void } | undefined;
+/** One judgement: is the wait over, what was seen, and (optional) why waiting cannot help. */
+export type Judge<T> = () => Evaluation<T> | Promise<Evaluation<T>>;
 
-    const finish = (err: unknown, value?: T): void => {
-      if (settled) return;
-      settled = true;
-      stop.abort();
-      handle?.close();
-      signal?.removeEventListener('abort', onAbort);
-      if (err !== undefined) reject(err);
-      else resolve(value as T);
-    };
-    const onAbort = (): void => finish(abortReason(signal!));
-    signal?.addEventListener('abort', onAbort, { once: true });
+/**
+ * What makes the loop judge again: started once, it calls `wake` whenever something may have
+ * changed (a watch event, a log line) and resolves when there is something to judge at all
+ * (a watch's initial list). Without one, the loop judges every `intervalMs`.
+ */
+export type Wakeups = (wake: () => void, stop: AbortSignal) => Promise<void>;
 
-    const check = (): void => {
-      let r: Evaluation<T>;
-      try {
-        r = evaluate([...objects.values()]);
-      } catch (err) {
-        return finish(err);
-      }
-      if (r.seen !== seen) {
-        seen = r.seen;
-        opts.onProgress?.(`${what}: ${seen}`);
-      }
-      if (r.fail) finish(new SandboxError(`${what}: ${r.fail}`, { hint: 'the diagnostics bundle holds the objects, events and logs involved' }));
-      else if (r.ok) finish(undefined, r.value);
-    };
-
-    void clock.sleep(Math.max(0, deadlineOf(opts, clock) - clock.now()), stop.signal).then(() => finish(timeoutError(what, opts, seen)));
-    kube
-      .watch(spec.apiVersion, spec.kind, { namespace: spec.namespace, name: spec.name, labelSelector: spec.labelSelector }, (type, obj) => {
-        const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
-        if (type === 'DELETED') objects.delete(key);
-        else objects.set(key, obj);
-        // Judge whole lists, not the first items of the initial one.
-        if (synced) check();
-      }, stop.signal)
-      .then(
-        (h) => {
-          handle = h;
-          if (settled) return h.close();
-          synced = true;
-          check();
-        },
-        (err: unknown) => finish(err),
-      );
-  });
-}
-
-export async function poll<T>(probe: () => Promise<{ ok: boolean; seen: string; value?: T; fail?: string }>, what: string, opts: WaitOptions & { intervalMs?: number }): Promise<T> {
-  const clock = opts.clock ?? systemClock;
-  const { signal } = opts;
-  const deadline = deadlineOf(opts, clock);
-  const interval = opts.intervalMs ?? 1000;
-  let seen = 'nothing yet';
-  const note = (s: string): void => {
-    if (s === seen) return;
-    seen = s;
-    opts.onProgress?.(`${what}: ${seen}`);
-  };
-  for (;;) {
-    if (signal?.aborted) throw abortReason(signal);
-    // A probe that hangs must not outlive the deadline (a real timer: it is only a guard).
-    let guard: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (guard = setTimeout(resolve, Math.max(deadline - clock.now(), 0), 'late')));
-    let r: Awaited<ReturnType<typeof probe>> | 'late';
-    try {
-      r = await Promise.race([probe(), late]);
-    } catch (err) {
-      if (signal?.aborted) throw abortReason(signal);
-      r = { ok: false, seen: err instanceof Error ? err.message : String(err) };
-    } finally {
-      clearTimeout(guard);
-    }
-    if (signal?.aborted) throw abortReason(signal);
-    if (r !== 'late') {
-      note(r.seen);
-      if (r.fail) throw new SandboxError(`${what}: ${r.fail}`);
-      if (r.ok) return r.value as T;
-    }
-    const left = deadline - clock.now();
-    if (left <= 0) throw timeoutError(what, opts, seen);
-    await clock.sleep(Math.min(interval, left), signal);
+/** A judge that outlives the deadline is not waited for (a real timer: it is only a guard). */
+async function judgeBefore<T>(judge: Judge<T>, deadline: number, clock: Clock): Promise<Evaluation<T> | 'late'> {
+  let guard: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (guard = setTimeout(resolve, Math.max(deadline - clock.now(), 0), 'late')));
+  try {
+    return await Promise.race([judge(), late]);
+  } finally {
+    clearTimeout(guard);
   }
 }
 
+/**
+ * THE wait loop, behind every strategy: judge, then sleep until woken (by the wakeups), the next
+ * interval, or the deadline on a monotonic clock, and judge again; progress is reported when what
+ * is seen changes, and a timeout names what was awaited and the last thing seen.
+ */
+export async function waitLoop<T>(what: string, opts: WaitOptions & { intervalMs?: number }, judge: Judge<T>, wakeups?: Wakeups): Promise<T> {
+  const clock = opts.clock ?? systemClock;
+  const deadline = deadlineOf(opts, clock);
+  const stop = new AbortController();
+  const outer = opts.signal;
+  let woken = new AbortController();
+  let seen = 'nothing yet';
+  let failure: { error: unknown } | undefined;
+  try {
+    if (outer?.aborted) throw abortReason(outer);
+    if (wakeups) {
+      const ready = wakeups(() => woken.abort(), outer ? AbortSignal.any([stop.signal, outer]) : stop.signal).then(
+        () => 'ready' as const,
+        (error: unknown) => (failure = { error }),
+      );
+      const left = Math.max(0, deadline - clock.now());
+      const halt = outer ? AbortSignal.any([stop.signal, outer]) : stop.signal;
+      const first = await Promise.race([ready, clock.sleep(left, halt).then(() => 'late' as const)]);
+      if (outer?.aborted) throw abortReason(outer);
+      if (failure) throw failure.error;
+      if (first === 'late') throw timeoutError(what, opts, seen);
+    }
+    for (;;) {
+      // Replaced before judging: a wake-up during the judgement makes the next sleep return at once.
+      woken = new AbortController();
+      const r = await judgeBefore(judge, deadline, clock);
+      if (outer?.aborted) throw abortReason(outer);
+      if (r !== 'late') {
+        if (r.seen !== seen) {
+          seen = r.seen;
+          opts.onProgress?.(`${what}: ${seen}`);
+        }
+        if (r.fail) throw new SandboxError(`${what}: ${r.fail}`, { hint: 'the diagnostics bundle holds the objects, events and logs involved' });
+        if (r.ok) return r.value as T;
+      }
+      const left = deadline - clock.now();
+      if (left <= 0) throw timeoutError(what, opts, seen);
+      const wake = outer ? AbortSignal.any([woken.signal, outer]) : woken.signal;
+      await clock.sleep(Math.min(opts.intervalMs ?? left, left), wake);
+      if (outer?.aborted) throw abortReason(outer);
+    }
+  } finally {
+    stop.abort();
+  }
+}
+
+/** Every object wait: a watch wakes the loop on each change; the judgement sees the whole list. */
+export function watchUntil<T>(kube: Kube, spec: WatchSpec, evaluate: (objs: KubeObject[]) => Evaluation<T>, what: string, opts: WaitOptions): Promise<T> {
+  const objects = new Map<string, KubeObject>();
+  const wakeups: Wakeups = async (wake, stop) => {
+    const handle = await kube.watch(
+      spec.apiVersion,
+      spec.kind,
+      { namespace: spec.namespace, name: spec.name, labelSelector: spec.labelSelector },
+      (type, obj) => {
+        const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+        if (type === 'DELETED') objects.delete(key);
+        else objects.set(key, obj);
+        wake();
+      },
+      stop,
+    );
+    stop.addEventListener('abort', () => handle.close(), { once: true });
+    if (stop.aborted) handle.close();
+  };
+  // Judged only once the initial list is in (wakeups resolved): whole lists, not their first items.
+  return waitLoop(what, opts, () => evaluate([...objects.values()]), wakeups);
+}
+
+/** Everything with no watch: one probe per interval (default 1 s); a probe that throws is "not yet". */
+export function poll<T>(probe: () => Promise<{ ok: boolean; seen: string; value?: T; fail?: string }>, what: string, opts: WaitOptions & { intervalMs?: number }): Promise<T> {
+  const judge: Judge<T> = () =>
+    probe().catch((err: unknown) => {
+      if (opts.signal?.aborted) throw abortReason(opts.signal);
+      return { ok: false, seen: err instanceof Error ? err.message : String(err) };
+    });
+  return waitLoop(what, { ...opts, intervalMs: opts.intervalMs ?? 1000 }, judge);
+}

@@ -1,13 +1,14 @@
 // Waiting as named strategies (after testcontainers-node's wait strategies). Each strategy
 // names what it awaits and keeps the last thing it saw, so a timeout reads
-// "timed out after 30s waiting for <what>; last seen: <seen>". Object waits are driven by a
-// watch (re-listing when it expires or drops, see kube-watch.ts), so they notice a change as
-// soon as the API server reports it; things with no watch are polled.
+// "timed out after 30s waiting for <what>; last seen: <seen>". All of them run in the one loop
+// of loop.ts. Object waits are woken by a watch (re-listing when it expires or drops, see
+// kube/watch.ts), so they notice a change as soon as the API server reports it; log waits by
+// each line; things with no watch are polled.
 import { isApiError } from '../kube/client.ts';
 import { describeRef, type Kube, type KubeObject, type ObjectRef } from '../kube/kube.ts';
 import { conditionCheck, jsonPathCheck, podsReadyCheck, rolloutCheck, type CheckResult } from './checks.ts';
 import { httpProbe } from '../exec/http.ts';
-import { abortReason, deadlineOf, poll, systemClock, timeoutError, watchUntil, type WaitOptions } from './loop.ts';
+import { poll, systemClock, waitLoop, watchUntil, type Wakeups, type WaitOptions } from './loop.ts';
 
 export type { CheckResult } from './checks.ts';
 export { formatDuration, systemClock, type Clock, type WaitOptions } from './loop.ts';
@@ -68,38 +69,33 @@ async function forDryRunAccepted(kube: Kube, objects: KubeObject[], what: string
   );
 }
 
-async function forLog(kube: Kube, namespace: string, pod: string, container: string, pattern: RegExp, opts: WaitOptions): Promise<string> {
+function forLog(kube: Kube, namespace: string, pod: string, container: string, pattern: RegExp, opts: WaitOptions): Promise<string> {
   const clock = opts.clock ?? systemClock;
   const re = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
   const what = `a log line matching /${pattern.source}/ from ${namespace}/${pod} ${container}`;
-  if (opts.signal?.aborted) throw abortReason(opts.signal);
-  const stop = new AbortController();
-  const signal = opts.signal ? AbortSignal.any([stop.signal, opts.signal]) : stop.signal;
-  void clock.sleep(Math.max(0, deadlineOf(opts, clock) - clock.now()), signal).then(() => stop.abort());
   let found: string | undefined;
   let seen = 'no line yet (pod or container not running)';
   let lines = 0;
-  try {
-    while (!signal.aborted) {
-      await kube
-        .followLogs(namespace, pod, container, (line) => {
-          lines++;
-          seen = `"${line}" (line ${lines})`;
-          if (found === undefined && re.test(line)) {
-            found = line;
-            stop.abort();
-          }
-        }, { signal })
-        .catch((err: unknown) => (seen = err instanceof Error ? err.message : String(err)));
-      // followLogs returns when the pod is gone or not there yet: look again shortly.
-      if (!signal.aborted) await clock.sleep(500, signal);
-    }
-  } finally {
-    stop.abort();
-  }
-  if (found !== undefined) return found;
-  if (opts.signal?.aborted) throw abortReason(opts.signal);
-  throw timeoutError(what, opts, seen);
+  // Follows the log in the background for as long as the wait lasts, waking it on every line.
+  const wakeups: Wakeups = async (wake, stop) => {
+    void (async () => {
+      while (!stop.aborted && found === undefined) {
+        await kube
+          .followLogs(namespace, pod, container, (line) => {
+            lines++;
+            seen = `"${line}" (line ${lines})`;
+            if (found === undefined && re.test(line)) found = line;
+            wake();
+          }, { signal: stop })
+          .catch((err: unknown) => (seen = err instanceof Error ? err.message : String(err)));
+        wake();
+        // followLogs returns when the pod is gone or not there yet: look again shortly.
+        if (!stop.aborted && found === undefined) await clock.sleep(500, stop);
+      }
+    })();
+  };
+  // No progress reports: what is seen changes with every line, and the lines are the job's own.
+  return waitLoop(what, { ...opts, onProgress: undefined }, () => ({ ok: found !== undefined, seen, value: found }), wakeups);
 }
 
 async function forHttp(url: string, opts: WaitOptions & { expectStatus?: number; insecure?: boolean; intervalMs?: number }): Promise<void> {
