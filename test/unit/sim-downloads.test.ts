@@ -16,6 +16,7 @@ import { ingressNginxUrl } from '../../scripts/steps/ui.ts';
 import { crdFixtureFile } from '../fixtures/crds/location.ts';
 import type { KubeObject as SimObject } from '../sim/api-client.ts';
 import { startSim, type Sim } from '../sim/harness.ts';
+import { SIM_TIME_SCALE } from '../sim/time-scale.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 let sim: Sim;
@@ -116,9 +117,10 @@ describe('download server', () => {
     ]);
   });
 
-  it('writes a config file that sends the CLI\'s ECK and ingress-nginx downloads to it', async () => {
+  it('writes a config file that sends the CLI\'s ECK and ingress-nginx downloads to it, and scales the scenarios\' clocks', async () => {
     expect(parse(readFileSync(sim.configFile, 'utf8'))).toEqual({
       components: { eck: { baseUrl: `${sim.downloadsUrl}/eck/{version}` }, ingressNginx: { manifestUrl: `${sim.downloadsUrl}/ingress-nginx/{version}/deploy.yaml` } },
+      scenarios: { settleSeconds: 5 * SIM_TIME_SCALE, livenessSeconds: 15 },
     });
     const cfg = await loadConfig({ config: sim.configFile });
     expect(eckUrls(cfg)).toEqual([`${sim.downloadsUrl}/eck/3.5.0/crds.yaml`, `${sim.downloadsUrl}/eck/3.5.0/operator.yaml`]);
