@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { Listr } from 'listr2';
 import type { SandboxConfig } from '../scripts/lib/config.ts';
-import { ExitCode, SandboxError } from '../scripts/lib/errors.ts';
+import { InterruptedError, UsageError } from '../scripts/lib/errors.ts';
 import type { Kube } from '../scripts/lib/kube/kube.ts';
 import { judgeHistoryFile } from './judge.ts';
 import { SCENARIOS, scenarioNames } from './index.ts';
@@ -16,8 +16,7 @@ export function pickScenarios(names: string[]): Scenario[] {
   if (names.length === 0) return [...SCENARIOS];
   const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
   if (unknown.length) {
-    throw new SandboxError(`unknown scenario${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
-      exitCode: ExitCode.usage,
+    throw new UsageError(`unknown scenario${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
       hint: `known scenarios: ${scenarioNames().join(', ')} (\`sandbox scenario\` lists them)`,
     });
   }
@@ -83,6 +82,6 @@ export async function runSuite(scenarios: Scenario[], opts: SuiteOptions): Promi
   );
   await tasks.run().catch(() => undefined);
   // Interrupted half-way: the scenarios not run are not reported as passed.
-  if (opts.signal.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new SandboxError('interrupted', { exitCode: ExitCode.interrupted });
+  if (opts.signal.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new InterruptedError('interrupted');
   return outcomes;
 }

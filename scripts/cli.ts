@@ -1,7 +1,7 @@
 // The command registry, and the ONE place that maps errors (by class) and outcomes to exit codes.
 // Commands are loaded lazily so that `sandbox --help` starts fast.
 import { Command, CommanderError, Option } from 'commander';
-import { causeChain, describeError, InterruptedError, isSandboxError, NotAvailableError, UsageError, type SandboxError } from './lib/errors.ts';
+import { causeChain, describeError, InterruptedError, isSandboxError, NotAvailableError, UnusableInputError, UsageError, type SandboxError } from './lib/errors.ts';
 import type { CommandOutcome, GlobalOptions } from './commands/options.ts';
 import pkg from '../package.json' with { type: 'json' };
 import { writeJsonDocument } from './commands/json-output.ts';
@@ -24,8 +24,8 @@ function exitCodeOf(err: SandboxError): number {
   if (err instanceof UsageError) return EXIT.usage;
   if (err instanceof InterruptedError) return EXIT.interrupted;
   if (err instanceof NotAvailableError) return EXIT.notAvailable;
-  // A number given where the error was thrown: deprecated, still used by scenarios/ and verify.
-  return err.exitCode ?? EXIT.failed;
+  if (err instanceof UnusableInputError) return EXIT.noVerdict;
+  return EXIT.failed;
 }
 
 /** Every error of a chain with its stack (a bug's stack is what its report needs). */
@@ -185,8 +185,7 @@ export async function main(argv: string[]): Promise<number> {
     if (json) writeJsonDocument();
     if (outcome === 'failed') return EXIT.failed;
     if (outcome === 'unknown') return EXIT.noVerdict;
-    // Deprecated: commands/verify.ts still sets process.exitCode instead of returning its outcome.
-    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+    return EXIT.ok;
   } catch (err) {
     return printError(err, json);
   }

@@ -4,19 +4,16 @@
 // own timestamp, or its file's previous one. Files without any timestamp are interleaved record
 // by record, the best guess for TaskManagers that ran side by side.
 //
-// Input the checker cannot judge is a SandboxError with exit code 2 and a hint: a missing or
-// unreadable file, an empty one, a damaged history line, or no record line at all.
+// Input the checker cannot judge is an UnusableInputError (exit 2: no verdict) with a hint: a
+// missing or unreadable file, an empty one, a damaged history line, or no record line at all.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SandboxError } from '../../scripts/lib/errors.ts';
+import { UnusableInputError } from '../../scripts/lib/errors.ts';
 import { type Checker, NUMBER, SEQ } from './checker.ts';
 import { type HistoryEvent, parseHistoryLine } from './history.ts';
 import { MALFORMED_LINE, NONE, newLogLine, parseLogLine, SEQ_LINE } from './log-line.ts';
-
-/** Exit code of input that cannot be judged (the same number the CLI uses for "not available"). */
-export const UNUSABLE_INPUT = 2;
 
 export interface FileStats {
   file: string;
@@ -39,8 +36,8 @@ interface Source {
   feed(checker: Checker): void;
 }
 
-function unusable(message: string, hint: string, cause?: unknown): SandboxError {
-  return new SandboxError(message, { exitCode: UNUSABLE_INPUT, hint, cause });
+function unusable(message: string, hint: string, cause?: unknown): UnusableInputError {
+  return new UnusableInputError(message, { hint, cause });
 }
 
 function lines(file: string): AsyncIterator<string> {

@@ -3,22 +3,8 @@
 // with its stack and asks for a report. Which exit code an error ends with follows from its class
 // (a usage error, an interrupt, ...); cli.ts is the one place that turns classes into numbers.
 
-/**
- * @deprecated Throw UsageError, InterruptedError or NotAvailableError instead: cli.ts owns the
- * numbers. Kept only while code written against it (scenarios/, commands/verify.ts) moves over.
- */
-export const ExitCode = {
-  ok: 0,
-  failed: 1,
-  notYet: 2,
-  usage: 64,
-  interrupted: 130,
-} as const;
-
 export interface SandboxErrorOptions {
   hint?: string;
-  /** @deprecated Throw the error class that says what happened; cli.ts maps it to a number. */
-  exitCode?: number;
   cause?: unknown;
   /** Where evidence was written (diagnostics bundle), printed after the message. */
   artifacts?: string;
@@ -29,8 +15,6 @@ export interface SandboxErrorOptions {
 /** Something the user can act on (the hint says how); the command fails with exit 1. */
 export class SandboxError extends Error {
   readonly hint?: string;
-  /** @deprecated See SandboxErrorOptions.exitCode. */
-  readonly exitCode?: number;
   artifacts?: string;
   data?: Record<string, unknown>;
 
@@ -38,7 +22,6 @@ export class SandboxError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SandboxError';
     this.hint = options.hint;
-    this.exitCode = options.exitCode;
     this.artifacts = options.artifacts;
     this.data = options.data;
   }
@@ -65,6 +48,14 @@ export class NotAvailableError extends SandboxError {
   constructor(message: string, options: SandboxErrorOptions = {}) {
     super(message, options);
     this.name = 'NotAvailableError';
+  }
+}
+
+/** Input that cannot be judged at all (unreadable, empty, no record lines): no verdict. */
+export class UnusableInputError extends SandboxError {
+  constructor(message: string, options: SandboxErrorOptions = {}) {
+    super(message, options);
+    this.name = 'UnusableInputError';
   }
 }
 
