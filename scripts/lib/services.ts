@@ -2,6 +2,7 @@
 // tools. Nothing heavy is imported until a command needs it.
 import { join } from 'node:path';
 import { kubeContext, type SandboxConfig } from './config.ts';
+import { InterruptedError } from './errors.ts';
 import type { Kube } from './kube/kube.ts';
 import { stateDir } from './paths.ts';
 import type { Toolbox } from './exec/tools.ts';
@@ -71,9 +72,11 @@ export function interruptSignal(): AbortSignal {
   const ctl = new AbortController();
   controller = ctl;
   const onSignal = (sig: NodeJS.Signals): void => {
+    // The one exit outside cli.ts: a second Ctrl-C must not wait for the command to unwind.
     if (ctl.signal.aborted) process.exit(130);
     process.stderr.write(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping cleanly (press Ctrl-C again to quit at once)\n`);
-    ctl.abort(new Error(`interrupted by ${sig}`));
+    // An InterruptedError, so whatever command it stops ends with exit 130, not as a bug.
+    ctl.abort(new InterruptedError(`interrupted by ${sig}`, { hint: 're-run the same command to continue' }));
   };
   listener = onSignal;
   process.on('SIGINT', onSignal);
