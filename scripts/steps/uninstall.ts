@@ -36,6 +36,8 @@ export interface Uninstalled {
   kept: string[];
 }
 
+// Long on purpose: one ordered teardown, and the order is the point (the jobs while their
+// operator runs, then ours, the Helm releases, upstream manifests, labelled leftovers, namespaces).
 export async function uninstallFromExisting(cfg: SandboxConfig, services: StepServices): Promise<Uninstalled> {
   const kube = await services.kube();
   const tools = await services.tools();

@@ -17,6 +17,8 @@ export interface KubeMeta {
   forceConflicts?: boolean;
 }
 
+// Long on purpose: one closure over the transport and discovery, returning the Kube interface's
+// methods; each is a few lines, and the heavy parts (watch, logs, port-forward) live next door.
 export function createKube(transport: Transport, meta: KubeMeta): Kube {
   const discovery = createDiscovery(transport);
 
