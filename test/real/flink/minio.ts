@@ -169,14 +169,14 @@ async function waitReady(endpoint: string, child: ChildProcess, logFile: string,
  * the bucket Job's own script: its command, arguments and environment read from the manifest,
  * with the endpoint, HOME and the secret's values as the only local differences.
  */
-export async function startMinio(bins: MinioBinaries, workDir: string): Promise<LocalMinio> {
+export async function startMinio(bins: MinioBinaries, workDir: string, credentials?: { accessKey: string; secretKey: string }): Promise<LocalMinio> {
   const dataDir = join(workDir, 'data');
   const mcHome = join(workDir, 'mc-home');
   await mkdir(dataDir, { recursive: true });
   await mkdir(mcHome, { recursive: true });
   // Generated as scripts/steps/minio.ts generates the sandbox's credentials.
-  const accessKey = `sandbox-${randomBytes(4).toString('hex')}`;
-  const secretKey = randomBytes(24).toString('base64url');
+  const accessKey = credentials?.accessKey ?? `sandbox-${randomBytes(4).toString('hex')}`;
+  const secretKey = credentials?.secretKey ?? randomBytes(24).toString('base64url');
   const [port, consolePort] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${port}`;
   const logFile = join(workDir, 'minio.log');
