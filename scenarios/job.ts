@@ -41,8 +41,18 @@ export async function renderJob(kind: JobKind, cfg: SandboxConfig, image: string
  * Deletes the job's FlinkDeployment if there is one and waits until it is gone: with operator
  * 1.15 that also removes its HA metadata, so the job that follows starts from scratch.
  */
-export async function removeJob(kube: Kube, ref: ObjectRef, timeoutMs: number): Promise<void> {
+export async function removeJob(kube: Kube, ref: ObjectRef, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   await kube.delete(ref, { wait: true, timeoutMs });
+  // The old job's pods outlive the resource while they terminate; the recorder must not take
+  // their logs (numbers of the old run) for the new job's.
+  await Wait.poll(
+    async () => {
+      const left = await kube.list('v1', 'Pod', { namespace: ref.namespace, labelSelector: `app=${ref.name}` });
+      return { ok: left.length === 0, seen: left.length ? `pods still there: ${left.map((p) => p.metadata.name).join(', ')}` : 'none', value: true };
+    },
+    `the pods of the previous ${ref.name} to be gone`,
+    { timeoutMs, signal, intervalMs: 200 },
+  );
 }
 
 /** The job RUNNING, its JobManager READY and the operator done reconciling. */

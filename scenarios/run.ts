@@ -101,7 +101,7 @@ export async function runScenario(scenario: Scenario, deps: RunDeps): Promise<Sc
   try {
     const image = await installedJobImage(kube, config);
     say(`deploying ${name} afresh`);
-    await removeJob(kube, ref, t.runningMs);
+    await removeJob(kube, ref, t.runningMs, signal);
     recorder = await startRecorder({ kube, namespace: ref.namespace!, deployment: name, sink: (e) => history.add(e) });
     await kube.apply([await renderJob(scenario.job, config, image)]);
     await ctx.waitForRunning();
