@@ -8,6 +8,7 @@ import { InterruptedError, SandboxError, UsageError } from '../lib/errors.ts';
 import { newRunId, stateDir } from '../lib/paths.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
 import { pipeline } from '../steps/index.ts';
+import { renderKindConfig } from '../steps/cluster.ts';
 import { INSTALL_CONFIGMAP, PART_OF_LABELS } from '../steps/kit.ts';
 import { newRunState, planOf, type PlanAction, type RunState, type Step, type StepContext } from '../pipeline/step.ts';
 import type { Kube } from '../lib/kube/kube.ts';
@@ -91,6 +92,8 @@ export async function up(opts: GlobalOptions): Promise<void> {
     });
   }
   const steps = selectSteps(pipeline(cfg), opts.only, opts.skip);
+  // A broken kind-config.yaml is refused now (exit 64, also by --dry-run), not as a failed step.
+  if (cfg.cluster.provider === 'kind' && steps.some((s) => s.id === 'cluster')) await renderKindConfig(cfg);
   if (opts.dryRun) {
     emit(opts, planJson(cfg, steps), () => planText(cfg, steps));
     return;

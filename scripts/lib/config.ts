@@ -221,11 +221,11 @@ export async function loadConfig(flags: ConfigFlags = {}): Promise<SandboxConfig
     try {
       user = parseYaml(text);
     } catch (err) {
-      throw new UsageError(`config file ${flags.config} is not valid YAML`, { cause: err });
+      throw new UsageError(`config file ${flags.config} is not valid YAML`, { cause: err, hint: 'fix the line the parser names; the README\'s "Configuration" shows the format' });
     }
     if (user !== null && user !== undefined) {
       if (!isPlainObject(user)) {
-        throw new UsageError(`config file ${flags.config} must hold a mapping`);
+        throw new UsageError(`config file ${flags.config} must hold a mapping`, { hint: 'write keys and values (`profile: minimal`), as in the README\'s "Configuration"' });
       }
       checkConfig(user, { overrides: true });
       merged = mergeConfig(defaults, user);

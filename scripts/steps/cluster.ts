@@ -3,7 +3,7 @@
 // (CoreDNS pods Ready) and a default StorageClass for MinIO's volume.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { kubeContext, type SandboxConfig } from '../lib/config.ts';
 import { SandboxError } from '../lib/errors.ts';
 import { packagePath, stateDir } from '../lib/paths.ts';
@@ -11,15 +11,11 @@ import type { Kube, KubeObject } from '../lib/kube/kube.ts';
 import type { CheckResult } from '../lib/wait/checks.ts';
 import { Ready, type WaitStrategy } from '../lib/wait/strategy.ts';
 import type { Step, StepContext } from '../pipeline/step.ts';
-
-interface KindNode {
-  role: string;
-  extraPortMappings?: Array<{ containerPort: number; hostPort: number }>;
-}
+import { parseKindConfig } from './kind-config.ts';
 
 /** kind-config.yaml with the configured host ports for the ingress controller. */
 export async function renderKindConfig(cfg: SandboxConfig): Promise<string> {
-  const doc = parse(await readFile(packagePath('kind-config.yaml'), 'utf8')) as { nodes: KindNode[] };
+  const doc = parseKindConfig(await readFile(packagePath('kind-config.yaml'), 'utf8'), packagePath('kind-config.yaml'));
   for (const node of doc.nodes) {
     for (const m of node.extraPortMappings ?? []) {
       if (m.containerPort === 80) m.hostPort = cfg.cluster.ingressHttpPort;

@@ -25,6 +25,8 @@ export interface CliOptions {
   input?: string;
   /** Sends this signal to the CLI once `when` resolves (e.g. a line seen in its output) - a user's Ctrl-C. */
   interrupt?: { signal: NodeJS.Signals; when: (output: () => string) => Promise<void> };
+  /** Another copy of bin/sandbox.js (a package copy with one file changed); default: this checkout's. */
+  bin?: string;
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
@@ -32,7 +34,7 @@ const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGT
 export function runCli(args: string[], opts: CliOptions): Promise<CliResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
       env: opts.env,
       stdio: ['pipe', 'pipe', 'pipe'],
