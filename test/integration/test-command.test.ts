@@ -56,11 +56,12 @@ it('stands the sandbox up, runs deploy and kill-taskmanager, and writes JUnit, J
   expect(deploy.ok, JSON.stringify(deploy.claims)).toBe(true);
   expect(deploy.claims.length).toBeGreaterThan(0);
 
-  // The exit code and the diagnostics follow the outcomes.
+  // Both hold on a faithful simulation: exit 0, no diagnostics (the failing cases are below).
   const failed = report.outcomes.filter((o) => !o.ok);
-  expect(first.code, out).toBe(failed.length ? 1 : 0);
-  expect(report.ok).toBe(failed.length === 0);
-  expect(report.artifacts !== undefined).toBe(failed.length > 0);
+  expect(failed.map((o) => o.scenario)).toEqual([]);
+  expect(first.code, out).toBe(0);
+  expect(report.ok).toBe(true);
+  expect(report.artifacts).toBeUndefined();
 
   const cases = junitCases(join(dir, 'junit.xml'));
   const claims = report.outcomes.flatMap((o) => o.claims.map((c) => ({ classname: o.scenario, name: c.title, failed: !c.ok })));
