@@ -26,10 +26,10 @@ describe('retries', () => {
 
   it('retries a failing server-side apply too', async () => {
     await s.sim('PUT', '/_sim/faults', { api500: { count: 2, pathRegex: '/configmaps/cm\\?', methods: ['PATCH'] } });
-    const before = hits('PATCH', `${cmPath}?fieldManager=sandbox&force=true&fieldValidation=Strict`);
+    const before = hits('PATCH', `${cmPath}?fieldManager=sandbox&fieldValidation=Strict`);
     const [cm] = await s.kube.apply([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: NS }, data: { a: '2' } }]);
     expect(cm.data).toEqual({ a: '2' });
-    expect(hits('PATCH', `${cmPath}?fieldManager=sandbox&force=true&fieldValidation=Strict`) - before).toBe(3);
+    expect(hits('PATCH', `${cmPath}?fieldManager=sandbox&fieldValidation=Strict`) - before).toBe(3);
   });
 
   it('does not retry a 4xx, and surfaces it with the API message', async () => {
@@ -39,7 +39,7 @@ describe('retries', () => {
     expect(err).toBeInstanceOf(KubeApiError);
     expect((err as KubeApiError).code).toBe(404);
     expect((err as KubeApiError).cause).toBeInstanceOf(Error);
-    expect(hits('PATCH', path)).toBe(1);
+    expect(hits('PATCH', `${path}?fieldManager=sandbox`)).toBe(1);
   });
 
   it('gives up on a server that keeps failing, with a hint', async () => {
