@@ -18,12 +18,25 @@ import { IntervalSet } from './intervals.ts';
 import { Liveness, type LivenessTarget } from './liveness.ts';
 import { NumberTracks } from './number-tracks.ts';
 import { ADVANCE, DUP, type Episode, FILL, LIST_LIMIT, Track } from './track.ts';
-import { buildVerdict, type CheckerState } from './verdict-builder.ts';
+import { buildVerdict, type CheckerState, settledMark } from './verdict-builder.ts';
 import type { ReplayWindow, Sample, Verdict } from './verdict.ts';
 
 /** Which job a record line comes from. */
 export const SEQ = 0; // ours: `SEQ seq=<n> subtask=<i> attempt=<a>`, one sequence from 1
 export const NUMBER = 1; // the blog's: `[K> ]Number: <n>`, sequences from 0 and from each split
+
+/** Counts while records still arrive (the menu's live view); finish() gives the verdict. */
+export interface CheckerProgress {
+  records: number;
+  /** The highest number seen (0 before the first). */
+  highest: number;
+  /** Numbers missing below the settled mark; later ones may still be on their way. */
+  missing: number;
+  /** Numbers seen more than once, replays included. */
+  duplicates: number;
+  /** Malformed lines and impossible values. */
+  bad: number;
+}
 
 export interface CheckerOptions {
   /** Default time after a fault (or resume) within which the mark must pass its pre-fault value. */
@@ -214,6 +227,24 @@ export class Checker {
       settleMs: this.settleMs,
     };
     return buildVerdict(state);
+  }
+
+  /**
+   * The counts so far, without ending the run: unlike finish() it changes nothing, so it can be
+   * asked again and again while events keep coming. Sequences of the blog's job that a later
+   * number might still join count separately, so a gap between them shows only in the verdict.
+   */
+  progress(): CheckerProgress {
+    let highest = 0;
+    let missing = 0;
+    let duplicates = 0;
+    for (const track of this.tracks()) {
+      if (track.hw > highest) highest = track.hw;
+      duplicates += track.duplicates;
+      const frontier = settledMark(track, this.tEnd, this.settleMs);
+      for (const gap of track.seen.gaps()) if (gap.from <= frontier) missing += Math.min(gap.to, frontier) - gap.from + 1;
+    }
+    return { records: this.records, highest, missing, duplicates, bad: this.malformedCount + this.unexpectedCount };
   }
 
   /** How many intervals, replays and windows the checker holds: its memory, flat in the number of records. */

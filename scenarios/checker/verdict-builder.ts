@@ -35,7 +35,7 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
 
 /** The mark below which everything should have arrived: that of `settleMs` before the last observation. */
-function settledMark(track: Track, tEnd: number, settleMs: number): number {
+export function settledMark(track: Track, tEnd: number, settleMs: number): number {
   if (!Number.isFinite(tEnd) || Number.isNaN(track.firstT)) return track.hw;
   return track.markAt(tEnd - settleMs);
 }
