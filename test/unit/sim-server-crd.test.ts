@@ -91,10 +91,11 @@ describe('CRD lifecycle and discovery', () => {
   });
 
   it('validates writes against the schema: strict unknown fields, invalid values, SSA typed-patch failure', async () => {
-    const unknown = await call(sim.url, 'POST', '/apis/example.com/v1/namespaces/default/widgets', { body: widget('u', { size: 1, colour: 'red' }) });
+    const unknown = await call(sim.url, 'POST', '/apis/example.com/v1/namespaces/default/widgets?fieldValidation=Strict', { body: widget('u', { size: 1, colour: 'red' }) });
     expect(unknown.status).toBe(400);
     expect(unknown.body.message).toBe('Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.colour"');
-    const pruned = await call(sim.url, 'POST', '/apis/example.com/v1/namespaces/default/widgets?fieldValidation=Warn', { body: widget('warned', { size: 1, colour: 'red' }) });
+    // Warn is what the server does when the client names no fieldValidation.
+    const pruned = await call(sim.url, 'POST', '/apis/example.com/v1/namespaces/default/widgets', { body: widget('warned', { size: 1, colour: 'red' }) });
     expect(pruned.status).toBe(201);
     expect(pruned.body.spec).toEqual({ size: 1 });
     expect(pruned.headers.get('warning')).toContain('unknown field \\"spec.colour\\"');

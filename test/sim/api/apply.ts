@@ -24,7 +24,7 @@ import { hasStatusSub } from './meta.ts';
 import type { Api } from './objects.ts';
 import { ApiError, badRequest, conflict, notFound, STALE, unclassified } from './status.ts';
 import { type Obj, type RequestCtx, type ResourceType, apiVersionOf, clone, deepEqual, isObj, nowTimestamp } from './types.ts';
-import { validateCustom } from './validation.ts';
+import { unknownBuiltinFields, validateCustom } from './validation.ts';
 
 export interface ApplyResult {
   created: boolean;
@@ -64,7 +64,14 @@ function conflictError(rt: ResourceType, name: string, found: Map<ManagedEntry, 
 }
 
 export function applyPatch(api: Api, rt: ResourceType, ns: string, name: string, raw: string, ctx: RequestCtx, explicitManager: boolean, force: boolean, subresource?: string): ApplyResult {
-  if (!explicitManager) throw badRequest('PATCH, application/apply-patch+yaml: fieldManager is required for apply requests');
+  if (!explicitManager) {
+    const message = 'Required value: is required for apply patch';
+    throw new ApiError(422, 'Invalid', `PatchOptions.meta.k8s.io "" is invalid: fieldManager: ${message}`, {
+      group: 'meta.k8s.io',
+      kind: 'PatchOptions',
+      causes: [{ reason: 'FieldValueRequired', message, field: 'fieldManager' }],
+    });
+  }
   const config = parseConfig(raw);
   if (config.apiVersion !== apiVersionOf(rt)) {
     throw badRequest(`Incorrect version specified in apply patch. Specified patch version: ${String(config.apiVersion ?? '')}, expected: ${apiVersionOf(rt)}`);
@@ -76,13 +83,12 @@ export function applyPatch(api: Api, rt: ResourceType, ns: string, name: string,
   if (rt.namespaced && md.namespace !== undefined && md.namespace !== ns) {
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
-  if (rt.crd) {
-    // The real server fails converting the configuration to its typed form, an error it does
-    // not classify: HTTP 500 with reason Unknown (kubernetes/kubernetes#139253).
-    const { unknown } = validateCustom(rt, config);
-    if (unknown.length) {
-      throw unclassified(`failed to create typed patch object (${rt.namespaced ? ns : ''}/${name}; ${apiVersionOf(rt)}, Kind=${rt.kind}): ${unknown.join('\n')}`);
-    }
+  // The real server fails converting the configuration to its typed form, an error it does
+  // not classify: HTTP 500 without a reason (kubernetes/kubernetes#139253). For built-in kinds
+  // the fake knows only the top-level fields.
+  const unknown = rt.crd ? validateCustom(rt, config).unknown : unknownBuiltinFields(rt, config);
+  if (unknown.length) {
+    throw unclassified(`failed to create typed patch object (${rt.namespaced ? ns : ''}/${name}; ${rt.group}/${rt.version}, Kind=${rt.kind}): ${unknown.join('\n')}`);
   }
 
   const part = subresource === 'status' ? 'status' : hasStatusSub(rt) ? 'main' : 'all';
@@ -111,7 +117,8 @@ export function applyPatch(api: Api, rt: ResourceType, ns: string, name: string,
   for (const [p, v] of wanted) {
     if (deepEqual(valueAt(liveView, p), v)) continue;
     for (const e of entries) {
-      if (e.manager === ctx.manager) continue;
+      // The applier's own Update entry (its merge patches) is another manager to the server.
+      if (e.manager === ctx.manager && e.operation === 'Apply') continue;
       if ([...e.paths].some((q) => overlaps(p, q))) found.set(e, [...(found.get(e) ?? []), p]);
     }
   }

@@ -3,6 +3,8 @@
 // pod and template defaults, workload defaults, Service cluster IPs, Secret stringData,
 // Namespace finalizers and name label, Job selectors.
 import { randomBytes } from 'node:crypto';
+import { defaultCustomResource } from './crd-defaults.ts';
+import { crdSchema } from './resources.ts';
 import { badRequest } from './status.ts';
 import { type Obj, type ResourceType, isObj } from './types.ts';
 
@@ -26,7 +28,12 @@ function defaultContainer(c: unknown): void {
   if (Array.isArray(c.ports)) for (const p of c.ports) if (isObj(p)) set(p, 'protocol', 'TCP');
 }
 
-export function defaultPodSpec(spec: unknown): void {
+/**
+ * `pod`: a Pod's own spec. A template in a Deployment or Job gets only the struct defaults;
+ * service links, priority and the service account are set when a Pod is created from it
+ * (kube-apiserver 1.36 stores Deployment templates without them).
+ */
+export function defaultPodSpec(spec: unknown, pod = true): void {
   if (!isObj(spec)) return;
   for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) defaultContainer(c);
   set(spec, 'restartPolicy', 'Always');
@@ -34,6 +41,7 @@ export function defaultPodSpec(spec: unknown): void {
   set(spec, 'dnsPolicy', 'ClusterFirst');
   set(spec, 'schedulerName', 'default-scheduler');
   set(spec, 'securityContext', {});
+  if (!pod) return;
   if (spec.serviceAccountName === undefined && typeof spec.serviceAccount === 'string') spec.serviceAccountName = spec.serviceAccount;
   set(spec, 'serviceAccountName', 'default');
   set(spec, 'serviceAccount', spec.serviceAccountName);
@@ -65,7 +73,7 @@ function qosClass(spec: Obj): string {
 function defaultTemplate(spec: Obj): void {
   if (isObj(spec.template)) {
     set(spec.template, 'metadata', {});
-    defaultPodSpec(spec.template.spec);
+    defaultPodSpec(spec.template.spec, false);
   }
 }
 
@@ -122,13 +130,22 @@ function defaultSecret(secret: Obj): void {
     for (const [k, v] of Object.entries(secret.stringData)) secret.data[k] = Buffer.from(String(v)).toString('base64');
     delete secret.stringData;
   }
+  if (isObj(secret.data) && Object.keys(secret.data).length === 0) delete secret.data;
 }
 
 /** Applies the server's defaults for `rt` to `obj` in place. `old` is the stored object on updates. */
 export function applyDefaults(rt: ResourceType, obj: Obj, old: Obj | undefined, alloc: Allocator): void {
-  if (rt.crd) return;
+  // Go's omitempty: an empty map of labels or annotations is not stored, for any kind.
+  for (const k of ['labels', 'annotations']) if (isObj(obj.metadata?.[k]) && Object.keys(obj.metadata[k]).length === 0) delete obj.metadata[k];
+  if (rt.crd) {
+    defaultCustomResource(obj, crdSchema(rt));
+    return;
+  }
   const spec: Obj | undefined = isObj(obj.spec) ? obj.spec : undefined;
   switch (rt.storageKey) {
+    case '/configmaps':
+      for (const k of ['data', 'binaryData']) if (isObj(obj[k]) && Object.keys(obj[k]).length === 0) delete obj[k];
+      return;
     case '/pods':
       if (!spec) return;
       defaultPodSpec(spec);
@@ -142,6 +159,7 @@ export function applyDefaults(rt: ResourceType, obj: Obj, old: Obj | undefined, 
       return;
     case '/services':
       defaultService(obj, old, alloc);
+      if (!old) obj.status = { loadBalancer: {} };
       return;
     case '/secrets':
       defaultSecret(obj);
@@ -157,6 +175,8 @@ export function applyDefaults(rt: ResourceType, obj: Obj, old: Obj | undefined, 
       set(spec, 'progressDeadlineSeconds', 600);
       set(spec, 'strategy', { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } });
       defaultTemplate(spec);
+      // A status struct without omitempty: an empty one is stored from the start.
+      if (!old) obj.status = {};
       return;
     case 'apps/replicasets':
       if (!spec) return;

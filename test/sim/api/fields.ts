@@ -37,20 +37,31 @@ export function listKeysFor(rt: ResourceType): ListKeys {
     if (fieldPath.length === 2 && fieldPath[0] === 'metadata' && field !== 'ownerReferences') return undefined;
     const key = builtinListKey(field, items);
     if (!key || !items.every((i) => isObj(i) && i[key] !== undefined)) return undefined;
-    return [key];
+    // Ports are keyed by number and protocol for apply (listMapKeys), unlike strategic merge.
+    return field === 'ports' ? [key, 'protocol'] : [key];
   };
+}
+
+/** A key field's value; a port's protocol is TCP when not given, as the server defaults it before keying. */
+function keyValue(item: Obj, key: string): unknown {
+  return key === 'protocol' ? (item.protocol ?? 'TCP') : item[key];
 }
 
 function keyToken(item: Obj, keys: string[]): Token {
   const k: Obj = {};
-  for (const key of keys) k[key] = item[key];
+  for (const key of keys) k[key] = keyValue(item, key);
   return `k:${JSON.stringify(k)}`;
 }
 
 function matchesKeyToken(item: unknown, token: Token): boolean {
   if (!isObj(item)) return false;
   const want = JSON.parse(token.slice(2)) as Obj;
-  return Object.entries(want).every(([k, v]) => deepEqual(item[k], v));
+  return Object.entries(want).every(([k, v]) => deepEqual(keyValue(item, k), v));
+}
+
+/** A metav1.LabelSelector (matchLabels/matchExpressions) is an atomic struct: owned as one field. */
+function isLabelSelector(v: Obj): boolean {
+  return Object.keys(v).length > 0 && Object.keys(v).every((k) => k === 'matchLabels' || k === 'matchExpressions');
 }
 
 /** The part of an object that field ownership covers: no apiVersion/kind, and only the user-owned metadata. */
@@ -76,7 +87,7 @@ export function ownedView(obj: Obj, part: 'main' | 'status' | 'all'): Obj {
 export function leaves(value: unknown, keysOf: ListKeys): Leaves {
   const out: Leaves = new Map();
   const walk = (v: unknown, tokens: Token[], fieldPath: string[]): void => {
-    if (isObj(v) && Object.keys(v).length > 0) {
+    if (isObj(v) && Object.keys(v).length > 0 && !(/selector$/i.test(fieldPath[fieldPath.length - 1] ?? '') && isLabelSelector(v))) {
       for (const [k, child] of Object.entries(v)) walk(child, [...tokens, `f:${k}`], [...fieldPath, k]);
       return;
     }

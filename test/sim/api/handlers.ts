@@ -78,7 +78,8 @@ function userAgentManager(ua: string | undefined): string {
 export function requestCtx(req: IncomingMessage, q: URLSearchParams, actor: string | undefined): RequestCtx {
   const dryRuns = q.getAll('dryRun');
   for (const v of dryRuns) if (v !== 'All') throw badRequest(`Invalid dry run value: "${v}" (supported values: "All")`);
-  const fv = q.get('fieldValidation') ?? 'Strict';
+  // Without the parameter the real server warns about unknown fields and drops them (kubectl sends Strict).
+  const fv = q.get('fieldValidation') ?? 'Warn';
   if (fv !== 'Strict' && fv !== 'Warn' && fv !== 'Ignore') throw badRequest(`fieldValidation: Unsupported value: "${fv}": supported values: "Ignore", "Strict", "Warn"`);
   const fm = q.get('fieldManager');
   if (fm !== null && (fm.length === 0 || fm.length > 128)) throw badRequest('fieldManager: Invalid value: must be between 1 and 128 characters');

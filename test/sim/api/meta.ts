@@ -7,6 +7,22 @@ export const RETURNS_DELETED = new Set(['/pods', '/services', '/persistentvolume
 
 export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 
+/**
+ * Built-in kinds whose objects carry metadata.generation (their registry strategies set it);
+ * custom resources always do. ConfigMaps, Secrets, Services, Namespaces, RBAC objects, PVCs,
+ * ServiceAccounts and Leases have none (checked against kube-apiserver 1.36).
+ */
+const WITH_GENERATION = new Set([
+  '/pods', 'apps/deployments', 'apps/replicasets', 'apps/statefulsets', 'apps/daemonsets', 'batch/jobs', 'batch/cronjobs',
+  'networking.k8s.io/ingresses', 'networking.k8s.io/ingressclasses', 'networking.k8s.io/networkpolicies', 'policy/poddisruptionbudgets',
+  'scheduling.k8s.io/priorityclasses', 'admissionregistration.k8s.io/validatingwebhookconfigurations',
+  'admissionregistration.k8s.io/mutatingwebhookconfigurations', 'apiextensions.k8s.io/customresourcedefinitions', 'autoscaling/horizontalpodautoscalers',
+]);
+
+export function hasGeneration(rt: Pick<ResourceType, 'crd' | 'storageKey'>): boolean {
+  return rt.crd !== undefined || WITH_GENERATION.has(rt.storageKey);
+}
+
 export function hasStatusSub(rt: ResourceType): boolean {
   return rt.subresources.includes('status');
 }

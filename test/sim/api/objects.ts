@@ -8,7 +8,7 @@ import { checkNamespace, checkServiceAccount, type Operation, runWebhooks } from
 import { Allocator, applyDefaults, generateName } from './defaults.ts';
 import { type ManagedEntry, leaves, listKeysFor, overlaps, ownedView, readManaged, sameEntry, writeManaged } from './fields.ts';
 import { jsonPatch, mergePatch, strategicMerge } from './patch.ts';
-import { finalizersOf, hasStatusSub, present, releasable, specPart } from './meta.ts';
+import { finalizersOf, hasGeneration, hasStatusSub, present, releasable, specPart } from './meta.ts';
 import { Registry } from './registry.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import {
@@ -24,7 +24,7 @@ import {
 } from './status.ts';
 import { Store } from './store.ts';
 import { type Obj, type RequestCtx, type ResourceType, apiVersionOf, clone, deepEqual, isObj, nowTimestamp } from './types.ts';
-import { pruneUnknown, validateCustom, validateObject } from './validation.ts';
+import { pruneUnknown, unknownBuiltinFields, validateCustom, validateObject } from './validation.ts';
 
 export interface ListQuery {
   labelSelector?: string | null;
@@ -141,8 +141,7 @@ export class Api {
 
   /** Custom resources against their schema; unknown fields per fieldValidation (apply checks them itself). */
   private validateCustomResource(rt: ResourceType, obj: Obj, ctx: RequestCtx, causes: StatusCause[], checkUnknown: boolean): void {
-    if (!rt.crd) return;
-    const { unknown, invalid: bad } = validateCustom(rt, obj);
+    const { unknown, invalid: bad } = rt.crd ? validateCustom(rt, obj) : { unknown: unknownBuiltinFields(rt, obj), invalid: [] };
     if (unknown.length && checkUnknown) {
       const fields = unknown.map((u) => `unknown field "${u.replace(/: field not declared in schema$/, '').replace(/^\./, '')}"`);
       if (ctx.fieldValidation === 'Strict') {
@@ -201,7 +200,7 @@ export class Api {
     for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'selfLink', 'managedFields']) delete md[k];
     md.uid = randomUUID();
     md.creationTimestamp = nowTimestamp();
-    md.generation = 1;
+    if (hasGeneration(rt)) md.generation = 1;
     // Status is written through /status only; creation starts without one (defaults may add
     // it). Nodes are the exception: the kubelet registers its node with its status.
     if (hasStatusSub(rt) && rt.storageKey !== '/nodes') delete obj.status;
@@ -232,7 +231,7 @@ export class Api {
     this.store.put('/serviceaccounts', {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
-      metadata: { name: 'default', namespace: ns, uid: randomUUID(), creationTimestamp: nowTimestamp(), generation: 1 },
+      metadata: { name: 'default', namespace: ns, uid: randomUUID(), creationTimestamp: nowTimestamp() },
     });
   }
 
@@ -334,7 +333,7 @@ export class Api {
     this.validateCustomResource(rt, next, ctx, causes, managed === undefined);
     if (causes.length) throw invalid(rt, name, causes);
 
-    if (!deepEqual(specPart(rt, old), specPart(rt, next))) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
+    if (hasGeneration(rt) && !deepEqual(specPart(rt, old), specPart(rt, next))) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     next.metadata.managedFields = managed ?? this.trackUpdate(rt, old, next, ctx.manager, subresource);
     if (!next.metadata.managedFields?.length) delete next.metadata.managedFields;
 
@@ -343,9 +342,10 @@ export class Api {
     if (deepEqual(old, next)) return present(rt, old);
     if (ctx.dryRun) return present(rt, next);
     if (releasable(rt, next)) {
-      const gone = this.store.remove(rt.storageKey, next);
+      this.store.remove(rt.storageKey, next);
       this.scheduleSweep();
-      return present(rt, gone ?? next);
+      // As the real server: the object as this write left it, at the resourceVersion it had.
+      return present(rt, { ...next, metadata: { ...next.metadata, resourceVersion: old.metadata.resourceVersion } });
     }
     const stored = this.store.put(rt.storageKey, next);
     if (next.metadata.deletionTimestamp || (next.metadata.ownerReferences ?? []).length || rt.storageKey === '/namespaces') this.scheduleSweep();

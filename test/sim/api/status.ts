@@ -113,8 +113,9 @@ export function internalError(message: string): ApiError {
 }
 
 /** A 500 for an error the server did not classify (reason Unknown), e.g. SSA's typed-patch failures. */
+/** An error the server does not classify: a 500 whose Status carries no reason at all. */
 export function unclassified(message: string): ApiError {
-  return new ApiError(500, 'Unknown', message);
+  return new ApiError(500, '', message);
 }
 
 export function expired(message: string): ApiError {

@@ -176,3 +176,30 @@ export function pruneUnknown(obj: Obj, unknown: string[]): void {
     if (isObj(cur)) delete cur[parts[parts.length - 1]];
   }
 }
+
+/**
+ * The top-level fields of the built-in kinds, beyond apiVersion, kind and metadata: `spec` and
+ * `status` unless listed here. The fake holds no schemas of built-in kinds, so only this level
+ * is checked (DIFFERENCES.md); events, whose fields are many and flat, are not checked.
+ */
+const TOP_LEVEL: Record<string, string[]> = {
+  '/configmaps': ['data', 'binaryData', 'immutable'],
+  '/secrets': ['data', 'stringData', 'type', 'immutable'],
+  '/serviceaccounts': ['secrets', 'imagePullSecrets', 'automountServiceAccountToken'],
+  '/endpoints': ['subsets'],
+  'rbac.authorization.k8s.io/roles': ['rules'],
+  'rbac.authorization.k8s.io/clusterroles': ['rules', 'aggregationRule'],
+  'rbac.authorization.k8s.io/rolebindings': ['subjects', 'roleRef'],
+  'rbac.authorization.k8s.io/clusterrolebindings': ['subjects', 'roleRef'],
+  'storage.k8s.io/storageclasses': ['provisioner', 'parameters', 'reclaimPolicy', 'mountOptions', 'allowVolumeExpansion', 'volumeBindingMode', 'allowedTopologies'],
+  'admissionregistration.k8s.io/validatingwebhookconfigurations': ['webhooks'],
+  'admissionregistration.k8s.io/mutatingwebhookconfigurations': ['webhooks'],
+};
+const UNCHECKED = new Set(['/events', 'events.k8s.io/events']);
+
+/** Unknown top-level fields of a built-in object, worded as validateCustom words unknown fields. */
+export function unknownBuiltinFields(rt: ResourceType, obj: Obj): string[] {
+  if (rt.crd || UNCHECKED.has(rt.storageKey)) return [];
+  const allowed = new Set(['apiVersion', 'kind', 'metadata', ...(TOP_LEVEL[rt.storageKey] ?? ['spec', 'status'])]);
+  return Object.keys(obj).filter((k) => !allowed.has(k)).map((k) => `.${k}: field not declared in schema`);
+}
