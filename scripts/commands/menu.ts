@@ -6,7 +6,7 @@ import { createServices, resetInterrupt } from '../lib/services.ts';
 import { INSTALL_CONFIGMAP } from '../steps/kit.ts';
 import { configFrom, type GlobalOptions } from './options.ts';
 
-type Action = 'up' | 'status' | 'open' | 'doctor' | 'down' | 'scenario' | 'quit';
+type Action = 'up' | 'status' | 'scenario' | 'suspend-resume' | 'savepoint' | 'savepoints' | 'redeploy' | 'follow' | 'open' | 'doctor' | 'down' | 'quit';
 
 /** How long the menu waits for the cluster to say what was installed last before it offers the defaults. */
 const LAST_INSTALL_TIMEOUT_MS = 5_000;
@@ -32,6 +32,34 @@ async function lastInstall(opts: GlobalOptions): Promise<{ profile: Profile; wit
   return Promise.race([recorded.catch(() => fallback), timeout]);
 }
 
+const CHOICES: Array<{ name: string; value: Action }> = [
+  { name: 'Stand up the sandbox (up)', value: 'up' },
+  { name: 'Show status', value: 'status' },
+  { name: 'Run scenarios', value: 'scenario' },
+  { name: 'Suspend or resume the job', value: 'suspend-resume' },
+  { name: 'Take a savepoint', value: 'savepoint' },
+  { name: 'List savepoints', value: 'savepoints' },
+  { name: 'Redeploy the job from a savepoint', value: 'redeploy' },
+  { name: 'Follow the sequence live', value: 'follow' },
+  { name: 'Open a UI (Kibana, MinIO, Flink, Heimdall)', value: 'open' },
+  { name: 'Check this machine (doctor)', value: 'doctor' },
+  { name: 'Tear down (down)', value: 'down' },
+  { name: 'Quit', value: 'quit' },
+];
+
+/** The scenarios to run, ticked in a list of all of them; the scenario command runs them. */
+async function runScenarios(opts: GlobalOptions): Promise<void> {
+  const { checkbox } = await import('@inquirer/prompts');
+  const { SCENARIOS } = await import('../../scenarios/index.ts');
+  const names = await checkbox<string>({
+    message: 'Which scenarios? (space ticks, enter runs them in this order)',
+    pageSize: SCENARIOS.length,
+    required: true,
+    choices: SCENARIOS.map((s) => ({ name: s.name, value: s.name, description: `${s.summary}${s.needsProfile ? ` (needs the ${s.needsProfile} profile)` : ''}` })),
+  });
+  await (await import('./scenario.ts')).scenario(names, opts);
+}
+
 // Long on purpose: the menu's loop, one branch per action, read as the list the user sees.
 export async function menu(opts: GlobalOptions): Promise<void> {
   const { select, confirm, checkbox } = await import('@inquirer/prompts');
@@ -43,15 +71,9 @@ export async function menu(opts: GlobalOptions): Promise<void> {
         message: 'flink-sandbox: what next?',
         // The cursor stays on what was done last, so repeating it is one key.
         default: last,
-        choices: [
-          { name: 'Stand up the sandbox (up)', value: 'up' },
-          { name: 'Show status', value: 'status' },
-          { name: 'Open a UI (Kibana, MinIO, Flink, Heimdall)', value: 'open' },
-          { name: 'Check this machine (doctor)', value: 'doctor' },
-          { name: 'Run a scenario', value: 'scenario', disabled: '(arrives with the scenarios)' },
-          { name: 'Tear down (down)', value: 'down' },
-          { name: 'Quit', value: 'quit' },
-        ],
+        // All at once: a scrolling list hides what the menu can do.
+        pageSize: CHOICES.length,
+        choices: CHOICES,
       });
     } catch (err) {
       const closed = promptClosed(err);
@@ -80,6 +102,12 @@ export async function menu(opts: GlobalOptions): Promise<void> {
         await (await import('./up.ts')).up({ ...opts, profile, with: extras });
       }
       if (action === 'status') await (await import('./status.ts')).status(opts);
+      if (action === 'scenario') await runScenarios(opts);
+      if (action === 'suspend-resume') await (await import('./menu-job.ts')).suspendOrResume(opts);
+      if (action === 'savepoint') await (await import('./menu-savepoints.ts')).takeManualSavepoint(opts);
+      if (action === 'savepoints') await (await import('./menu-savepoints.ts')).listSavepoints(opts);
+      if (action === 'redeploy') await (await import('./menu-savepoints.ts')).redeployFromSavepoint(opts);
+      if (action === 'follow') await (await import('./menu-follow.ts')).followSequence(opts);
       if (action === 'doctor') await (await import('./doctor.ts')).doctor(opts);
       if (action === 'open') {
         const ui = await select({
@@ -96,7 +124,9 @@ export async function menu(opts: GlobalOptions): Promise<void> {
       // Ctrl-C in a sub-prompt only leaves that action.
       if (promptClosed(err)) continue;
       if (!isSandboxError(err)) throw err;
-      process.stderr.write(`${describeError(err)}\n`);
+      // Ctrl-C during an action's wait ends that action only; its "re-run" hint fits commands, not the menu.
+      if (err instanceof InterruptedError) process.stderr.write('stopped: back to the menu\n');
+      else process.stderr.write(`${describeError(err)}\n`);
     }
   }
 }

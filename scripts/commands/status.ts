@@ -17,7 +17,8 @@ export interface JobStatus {
   error?: string;
 }
 
-function table(rows: string[][]): string {
+/** Rows as columns padded to their widest cell (the first row is the header). */
+export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
