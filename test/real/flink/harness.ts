@@ -29,7 +29,7 @@ export interface RealSandbox {
   dist: FlinkDist;
   jar: string;
   minio: Pick<LocalMinio, 'endpoint' | 'accessKey' | 'secretKey' | 'bucket' | 'mcHome'> & { mcBinary: string; release: string };
-  zooKeeper: { quorum: string; version: string };
+  zooKeeper: { quorum: string; version: string; lib: string };
   /** The runs' folders go here. */
   root: string;
 }
@@ -62,7 +62,7 @@ export async function startRealSandbox(onProgress: (line: string) => void = () =
     dist,
     jar,
     minio: { endpoint: minio.endpoint, accessKey: minio.accessKey, secretKey: minio.secretKey, bucket: minio.bucket, mcHome: minio.mcHome, mcBinary: bins.mc, release: bins.releases.server },
-    zooKeeper: { quorum: zooKeeper.quorum, version: zk.version },
+    zooKeeper: { quorum: zooKeeper.quorum, version: zk.version, lib: zk.lib },
     root,
   };
   return { sandbox, stop };
@@ -79,6 +79,11 @@ export interface RunOptions {
   manifest?: HelloManifest;
   /** Per-job configuration on top of the cluster's (JarRunRequestBody's flinkConfiguration). */
   jobConfig?: Record<string, string>;
+  /**
+   * A test's own change to the cluster configuration, beyond the manifest and its local
+   * changes (e.g. more retained checkpoints for a restore from an older one).
+   */
+  clusterConfig?: Record<string, string>;
 }
 
 /** One job run on a fresh cluster. */
@@ -94,7 +99,11 @@ export class Run {
   /** The job submitted last. */
   jobId = '';
 
-  private constructor(sandbox: RealSandbox, options: RunOptions, init: { workDir: string; cluster: LocalFlink; history: HistoryLog; flink: SandboxFlink; recorder: FileRecorder }) {
+  /** This run's HA cluster id: its ZooKeeper nodes live under /flink/<clusterId>. */
+  readonly clusterId: string;
+
+  private constructor(sandbox: RealSandbox, options: RunOptions, init: { workDir: string; cluster: LocalFlink; history: HistoryLog; flink: SandboxFlink; recorder: FileRecorder; clusterId: string }) {
+    this.clusterId = init.clusterId;
     this.sandbox = sandbox;
     this.options = options;
     this.workDir = init.workDir;
@@ -121,7 +130,7 @@ export class Run {
     const follow = (p: FlinkProcess): void => recorder.follow({ file: p.outFile, role: p.role });
     const cluster = await startLocalFlink(sandbox.dist, {
       workDir,
-      config: flink.config,
+      config: { ...flink.config, ...options.clusterConfig },
       logConfiguration: flink.logConfiguration,
       env: flink.env,
       taskManagers: taskManagersFor(flink.job.parallelism, flink.slotsPerTaskManager),
@@ -131,7 +140,7 @@ export class Run {
       await history.close().catch(() => undefined);
       throw err;
     });
-    return new Run(sandbox, options, { workDir, cluster, history, flink, recorder });
+    return new Run(sandbox, options, { workDir, cluster, history, flink, recorder, clusterId: site.clusterId });
   }
 
   /** Adds a timeline event, stamped now, after handing on every line logged before it. */

@@ -4,7 +4,8 @@
 // Written per run as JSON beside the history; with FLINK_CAPTURE_FIXTURES=1 the processes'
 // console logs are also trimmed into test/fixtures/logs/real/<run>/ for `verify`'s tests.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import type { HistoryEvent } from '../../../scenarios/checker/history.ts';
 import { parseHistoryLine } from '../../../scenarios/checker/history.ts';
 import type { Verdict } from '../../../scenarios/checker/verdict.ts';
@@ -114,9 +115,11 @@ const NOTABLE = /SEQ |checkpoint|Restoring|restor|switched from|Attempting|Recov
 async function captureFixtures(run: Run): Promise<void> {
   const dir = packagePath('test', 'fixtures', 'logs', 'real', basename(run.workDir));
   await mkdir(dir, { recursive: true });
+  // This machine's folders are not the fixture's business.
+  const scrub = (text: string): string => text.replaceAll(dirname(run.workDir), '<work>').replaceAll(homedir(), '~');
   for (const p of run.cluster.processes) {
     const lines = (await readFile(p.outFile, 'utf8')).split('\n').filter((l) => NOTABLE.test(l));
-    await writeFile(join(dir, `${p.name}.log`), lines.map((l) => `${l}\n`).join(''));
+    await writeFile(join(dir, `${p.name}.log`), scrub(lines.map((l) => `${l}\n`).join('')));
   }
-  await writeFile(join(dir, 'history.jsonl'), await readFile(run.history.file, 'utf8'));
+  await writeFile(join(dir, 'history.jsonl'), scrub(await readFile(run.history.file, 'utf8')));
 }

@@ -22,7 +22,7 @@ interface HelloDeployment {
     logConfiguration: Record<string, string>;
     jobManager: { resource: { memory: string } };
     taskManager: { resource: { memory: string } };
-    podTemplate: { spec: { containers: Array<{ name: string; env?: EnvVar[] }> } };
+    podTemplate?: { spec: { containers: Array<{ name: string; env?: EnvVar[] }> } };
     job: { entryClass: string; args: string[]; parallelism: number };
   };
 }
@@ -128,7 +128,7 @@ export async function sandboxFlink(manifest: HelloManifest, site: LocalSite, sec
   const changes = localChanges(site).filter((c) => c.onlyWith === undefined || c.onlyWith in spec.flinkConfiguration);
   for (const c of changes) config[c.key] = c.value;
 
-  const container = spec.podTemplate.spec.containers.find((c) => c.name === 'flink-main-container');
+  const container = spec.podTemplate?.spec.containers.find((c) => c.name === 'flink-main-container');
   const env: Record<string, string> = {};
   for (const e of container?.env ?? []) {
     if (e.name in CONTAINER_ONLY_ENV) continue;

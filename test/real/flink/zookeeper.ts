@@ -17,6 +17,7 @@ import { freePort } from './ports.ts';
 
 const POM = fileURLToPath(new URL('zookeeper/pom.xml', import.meta.url));
 const MAIN = 'org.apache.zookeeper.server.ZooKeeperServerMain';
+const CLI_MAIN = 'org.apache.zookeeper.ZooKeeperMain';
 const STAMP = 'pom.sha256';
 // Plain lines on stdout, warnings and up: ZooKeeper is scaffolding here, its log is for failures.
 const LOG4J = ['rootLogger.level = WARN', 'rootLogger.appenderRef.console.ref = Console', 'appender.console.name = Console', 'appender.console.type = Console', 'appender.console.layout.type = PatternLayout', 'appender.console.layout.pattern = %d %-5p %c - %m%n', ''].join('\n');
@@ -106,4 +107,16 @@ export async function startZooKeeper(lib: string, workDir: string, timeoutMs = 6
     await sleep(250);
   }
   return { quorum: `127.0.0.1:${port}`, pid, logFile, stop, [Symbol.asyncDispose]: stop };
+}
+
+/** Runs one command of ZooKeeper's command-line client (ZooKeeperMain) against `quorum`; its output. */
+export async function zkCli(lib: string, quorum: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('java', ['-Xmx64m', '-cp', `${lib}/*`, CLI_MAIN, '-server', quorum, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`ZooKeeperMain ${args.join(' ')} failed (exit ${code}): ${out}`))));
+  });
 }
