@@ -1,8 +1,9 @@
 // The sandbox's own Flink configuration for the local processes: flinkConfiguration,
 // logConfiguration, the container's environment and the job are READ from
-// manifests/flink/hello-ha.yaml (or hello-no-ha.yaml), and translated the way the Flink Kubernetes Operator translates
-// them (resources -> process memory, job.parallelism -> the job's parallelism). Where a local
-// process must differ from a pod, the change is in LOCAL_CHANGES below and nowhere else.
+// manifests/flink/hello-ha.yaml (or hello-no-ha.yaml) and translated the way the Flink
+// Kubernetes Operator translates them (resources -> process memory, job.parallelism -> the job's
+// parallelism). Where a local process must differ from a pod, the change is in localChanges()
+// below and nowhere else.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
