@@ -18,6 +18,7 @@ export type RecordedEntry = RecordEvent | MalformedEvent | CheckpointEvent | Res
 // Flink 1.20's CheckpointCoordinator and Checkpoints messages (FACTS.md section 2).
 const TRIGGERING = /Triggering checkpoint (\d+) \(type=.*?\) @ (\d+) for job ([0-9a-f]+)/;
 const COMPLETED = /Completed checkpoint (\d+) for job ([0-9a-f]+)/;
+const CHECKPOINT_DIR = /\/chk-\d+\/?$/;
 const RESTORING = /Restoring job ([0-9a-f]+) from (Checkpoint|Savepoint) (\d+) @ \d+ for [0-9a-f]+ located at (.*?)\.?$/;
 
 /** Milliseconds since the epoch of a kubelet timestamp (RFC 3339, up to nanoseconds). */
@@ -48,7 +49,13 @@ export function jobManagerParser(): (line: string, t: number) => RecordedEntry |
       return at === undefined ? { t, kind: 'checkpoint', id: Number(done[1]) } : { t, kind: 'checkpoint', id: Number(done[1]), triggered: at };
     }
     const restore = RESTORING.exec(text);
-    if (restore) return { t, kind: 'restore', from: restore[2] === 'Savepoint' ? 'savepoint' : 'checkpoint', id: Number(restore[3]), path: restore[4]! };
+    if (restore) {
+      // A retained checkpoint given as the savepoint path is logged as "Savepoint <id>": its
+      // chk-<id> folder says what it is (and the checker then judges it as a checkpoint).
+      const path = restore[4]!;
+      const fromCheckpoint = restore[2] === 'Checkpoint' || CHECKPOINT_DIR.test(path);
+      return { t, kind: 'restore', from: fromCheckpoint ? 'checkpoint' : 'savepoint', id: Number(restore[3]), path };
+    }
     return undefined;
   };
 }

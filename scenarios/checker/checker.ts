@@ -103,6 +103,8 @@ export class Checker {
   /** The newest checkpoint completed so far, and restores from an older one. */
   private lastCheckpointId = -1;
   private readonly staleRestores: Array<{ id: number; latest: number; label: number }> = [];
+  /** An expect-rewind not yet followed by its restore. */
+  private rewindDeclared = false;
 
   constructor(options: CheckerOptions = {}) {
     this.deadlineMs = options.livenessDeadlineMs ?? 120_000;
@@ -145,9 +147,11 @@ export class Checker {
       case 'restore': {
         // Recovery must use the latest completed checkpoint: an older one replays more than it
         // should (and, with exactly-once sinks, would rewrite committed output).
-        if (ev.from === 'checkpoint' && ev.id !== undefined && ev.id < this.lastCheckpointId) {
+        // A declared rewind (a redeploy from an older snapshot) is the one restore that may go back.
+        if (ev.from === 'checkpoint' && ev.id !== undefined && ev.id < this.lastCheckpointId && !this.rewindDeclared) {
           this.staleRestores.push({ id: ev.id, latest: this.lastCheckpointId, label: this.label });
         }
+        this.rewindDeclared = false;
         const key = ev.from === 'checkpoint' ? `checkpoint ${ev.id ?? '?'}` : `savepoint ${ev.path ?? '?'}`;
         for (const w of this.pendingWindows) Object.assign(w, { snapshot: key, pinned: true });
         return;
@@ -156,6 +160,7 @@ export class Checker {
         this.expectResets.push({ label: -1, seen: false });
         return;
       case 'expect-rewind': {
+        this.rewindDeclared = true;
         const track = this.seq ?? this.numbers.find(ev.to);
         if (track && ev.to <= track.hw) this.allow(track, ev.to, track.hw, this.newLabel(`expected rewind to ${ev.to}`));
         return;

@@ -116,6 +116,15 @@ describe('duplicates', () => {
     expect(failing(v)).toEqual(['restored from checkpoint 1, older than the last completed checkpoint 2, after kill-taskmanager']);
   });
 
+  it('does not flag a restore from an older checkpoint that a declared rewind asked for', () => {
+    const run = new RunBuilder().records(1, 50).checkpoint().records(51, 100).checkpoint().records(101, 120);
+    run.event({ kind: 'expect-rewind', to: 51 }).fault('redeploy');
+    run.event({ kind: 'restore', from: 'checkpoint', id: 1 }).restart(51, 150);
+    const v = judge(run.events);
+    expect(failing(v)).toEqual([]);
+    expect(v.valid).toBe(true);
+  });
+
   it('takes in a late line of the old attempt arriving after the restart showed: the replay may repeat it', () => {
     const run = new RunBuilder().records(1, 100).checkpoint().records(101, 120).fault();
     run.t += 3000;

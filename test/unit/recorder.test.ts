@@ -78,6 +78,9 @@ describe('recorder', () => {
     const jm = jobManagerParser();
     const line = 'Restoring job abc123 from Savepoint 12 @ 1764756000000 for abc123 located at s3://flink-data/savepoints/savepoint-abc123-0f0f0f0f0f0f.';
     expect(jm(line, 5)).toEqual({ t: 5, kind: 'restore', from: 'savepoint', id: 12, path: 's3://flink-data/savepoints/savepoint-abc123-0f0f0f0f0f0f' });
+    // A retained checkpoint submitted as the savepoint path: Flink says "Savepoint", the path says checkpoint.
+    const retained = 'Restoring job def456 from Savepoint 7 @ 0 for def456 located at s3://flink-data/checkpoints/abc123/chk-7.';
+    expect(jm(retained, 5)).toMatchObject({ kind: 'restore', from: 'checkpoint', id: 7, path: 's3://flink-data/checkpoints/abc123/chk-7' });
     // A completion whose trigger line was not seen (the JobManager started mid-checkpoint) has no trigger time.
     expect(jm('Completed checkpoint 3 for job abc123 (1100 bytes, checkpointDuration=12 ms, finalizationTime=0 ms).', 6)).toEqual({ t: 6, kind: 'checkpoint', id: 3 });
     expect(epochMs('2026-12-03T10:00:00.123456789Z')).toBeCloseTo(Date.parse('2026-12-03T10:00:00.123Z') + 0.456789, 6);

@@ -69,12 +69,11 @@ it('the HA metadata made to point at an OLDER checkpoint, the JobManager killed 
   }
 });
 
-// KNOWN GAP, kept visible: a user's restore of a retained checkpoint (savepointPath, the
-// operator's initialSavepointPath) is logged by Flink as "Restoring job ... from Savepoint <id>
-// ... located at .../chk-<id>", so scenarios/recorder.ts records it as a savepoint restore and the
-// checker's stale-restore rule (checkpoints only) does not see it. This test fails (and must then
-// become a plain `it`) once the recorder or the checker treats a .../chk-<id> path as a checkpoint.
-it.fails('a redeploy deliberately from an OLDER retained checkpoint (savepointPath .../chk-N): the checker flags the stale restore', async () => {
+// A restore of a retained checkpoint given as the savepoint path (savepointPath, the operator's
+// initialSavepointPath) is logged by Flink as "Restoring job ... from Savepoint <id> ... located at
+// .../chk-<id>": the recorder reads the chk-<id> path as a checkpoint restore, so the stale-restore
+// rule sees it (no rewind was declared here).
+it('a redeploy deliberately from an OLDER retained checkpoint (savepointPath .../chk-N): the checker flags the stale restore', async () => {
   const run = await Run.start(sandbox, { name: 'redeploy-older-checkpoint', clusterConfig: RETAIN_THREE });
   try {
     const jobId = await run.submit();
