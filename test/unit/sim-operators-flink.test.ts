@@ -166,7 +166,7 @@ describe('simulated Flink operator 1.15.0: FlinkDeployment lifecycle', () => {
     const log = messages(await jmLog(sim, 'hello-ha'));
     expect(log).toContain(`Starting job ${jobId} from savepoint ${savepoint} ()`);
     expect(log).toContain(`Reset the checkpoint ID of job ${jobId} to ${saved.checkpointId! + 1}.`);
-    expect(log).toContain(`Restoring job ${jobId} from Savepoint ${saved.checkpointId} @ ${saved.atMs} for ${saved.jobId} located at ${savepoint}.`);
+    expect(log).toContain(`Restoring job ${jobId} from Savepoint ${saved.checkpointId} @ 0 for ${jobId} located at ${savepoint}.`);
     await until('a checkpoint of the resumed job', async () => (messages(await jmLog(sim, 'hello-ha')).some((m) => m.startsWith('Completed checkpoint')) ? true : undefined));
     const first = Number(/^Completed checkpoint (\d+) /.exec(messages(await jmLog(sim, 'hello-ha')).find((m) => m.startsWith('Completed checkpoint'))!)![1]);
     expect(first).toBe(saved.checkpointId! + 1);

@@ -164,7 +164,10 @@ export class JobRuntime {
       this.checkpointCounter = Math.max(this.checkpointCounter, from.checkpointId ?? 0);
       this.s.log('INFO', CKPT_LOGGER, `Reset the checkpoint ID of job ${this.s.jobId} to ${this.checkpointCounter + 1}.`);
     }
-    if (from) this.s.log('INFO', CKPT_LOGGER, `Restoring job ${this.s.jobId} from ${from.kind === 'savepoint' ? 'Savepoint' : 'Checkpoint'} ${from.checkpointId ?? 0} @ ${from.atMs} for ${from.jobId} located at ${from.path ?? '<checkpoint>'}.`);
+    // Real Flink 1.20 (test/real/flink/CALIBRATION.md): a savepoint restore names the new job and
+    // `@ 0` (the savepoint's metadata has no trigger time); a checkpoint restore its trigger time.
+    if (from?.kind === 'savepoint') this.s.log('INFO', CKPT_LOGGER, `Restoring job ${this.s.jobId} from Savepoint ${from.checkpointId ?? 0} @ 0 for ${this.s.jobId} located at ${from.path}.`);
+    else if (from) this.s.log('INFO', CKPT_LOGGER, `Restoring job ${this.s.jobId} from Checkpoint ${from.checkpointId ?? 0} @ ${from.atMs} for ${from.jobId} located at ${from.path ?? '<checkpoint>'}.`);
     else this.s.log('INFO', CKPT_LOGGER, 'No checkpoint found during restore.');
     const prev = this.state;
     this.state = 'RUNNING';
@@ -385,13 +388,20 @@ export class JobRuntime {
     const position = this.position;
     const started = Date.now();
     if (kind === 'savepoint') this.s.log('INFO', SCHEDULER_LOGGER, `Triggering ${stop ? 'stop-with-' : ''}savepoint for job ${this.s.jobId}.`);
+    // As in Flink, the id is taken (and the trigger logged, with its time) when the barrier goes
+    // out; a snapshot that then fails has used its id up.
+    const checkpointId = ++this.checkpointCounter;
+    const type =
+      kind === 'savepoint'
+        ? `SavepointType{name='${stop ? 'Suspend Savepoint' : 'Savepoint'}', postCheckpointAction=${stop ? 'SUSPEND' : 'NONE'}, formatType=CANONICAL}`
+        : "CheckpointType{name='Checkpoint', sharingFilesStrategy=FORWARD_BACKWARD}";
+    this.s.log('INFO', CKPT_LOGGER, `Triggering checkpoint ${checkpointId} (type=${type}) @ ${started} for job ${this.s.jobId}.`);
     trigger.done = (async () => {
       await this.aligned();
       const extra = kind === 'savepoint' ? (this.s.knobs().savepointDelayMs ?? 0) : 0;
       await new Promise<void>((r) => this.later(this.s.savepointMs + extra, r));
       if (this.stopped || this.attempt !== attempt || !this.tasksRunning) return fail('Checkpoint was declined (tasks not ready or job restarted).');
       if (kind === 'savepoint' && this.s.knobs().failSavepoints) return fail('java.util.concurrent.CompletionException: org.apache.flink.runtime.checkpoint.CheckpointException: Asynchronous task checkpoint failed (simulated: failSavepoints).');
-      const checkpointId = ++this.checkpointCounter;
       const base = target?.replace(/\/$/, '');
       const path = kind === 'savepoint' ? `${base}/savepoint-${this.s.jobId.slice(0, 6)}-${randomBytes(6).toString('hex')}` : base ? `${base}/${this.s.jobId}/chk-${checkpointId}` : undefined;
       const snapshot: Snapshot = { kind, path, position, jobId: this.s.jobId, checkpointId, atMs: Date.now() };
