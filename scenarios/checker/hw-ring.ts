@@ -19,6 +19,13 @@ export class HwRing {
 
   /** Notes that the mark reached `hw` at time `t` (ms); NaN times (unknown) are ignored. */
   note(t: number, hw: number): void {
+    // Lines that share one timestamp (a kubelet batch) happened at that moment: the sample for it
+    // holds the mark after the last of them, not after the first.
+    if (t === this.lastT && this.length > 0) {
+      const last = (this.next - 1 + CAPACITY) % CAPACITY;
+      if (hw > this.hw[last]!) this.hw[last] = hw;
+      return;
+    }
     if (!(t >= this.lastT + GRAIN_MS)) return;
     this.lastT = t;
     this.ts[this.next] = t;

@@ -86,7 +86,7 @@ describe('misbehaviour is caught', () => {
         const r = await runCli(['scenario', c.scenario, '--json', '--config', sim.configFile], { env: sim.env, timeoutMs: 120_000 });
         const doc = JSON.parse(r.stdout) as { outcomes: Outcome[] };
         const [o] = doc.outcomes;
-        expect(r.code).toBe(1);
+        expect(r.code, JSON.stringify({ error: o!.error, claims: o!.claims, counts: o!.verdict?.counts })).toBe(1);
         expect(o!.ok).toBe(false);
         const said = [o!.error?.message ?? '', ...o!.claims.filter((cl) => !cl.ok).map((cl) => cl.detail)].join('\n');
         expect(said).toMatch(c.finding);

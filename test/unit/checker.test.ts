@@ -32,6 +32,17 @@ describe('lost', () => {
     expect(failing(v)).toEqual(['lost 412..418 (7 numbers) after kill-taskmanager']);
   });
 
+  it('counts a gap inside a batch of lines sharing one timestamp as lost, not in flight, once later lines came', () => {
+    const run = new RunBuilder();
+    run.record(1);
+    for (let n = 2; n <= 60; n++) if (n < 30 || n > 34) run.record(n, 0); // one kubelet batch, one timestamp
+    run.t += 1000;
+    run.record(61, 0).record(62, 0); // the last observations, a second later
+    const v = judge(run.events, { settleMs: 100 });
+    expect(v.sequences[0]!.lost).toEqual([[30, 34]]);
+    expect(v.counts.unseen).toBe(0);
+  });
+
   it('does not count what lies below the first number seen (the capture began later)', () => {
     expect(judgeSeq(range(480, 600)).valid).toBe(true);
   });
