@@ -1,7 +1,7 @@
 // The command registry, and the ONE place that maps errors (by class) and outcomes to exit codes.
 // Commands are loaded lazily so that `sandbox --help` starts fast.
 import { Command, CommanderError, Option } from 'commander';
-import { causeChain, describeError, InterruptedError, isSandboxError, NotAvailableError, UnusableInputError, UsageError, type SandboxError } from './lib/errors.ts';
+import { causeChain, describeError, InterruptedError, isSandboxError, UnusableInputError, UsageError, type SandboxError } from './lib/errors.ts';
 import type { CommandOutcome, GlobalOptions } from './commands/options.ts';
 import pkg from '../package.json' with { type: 'json' };
 import { writeJsonDocument } from './commands/json-output.ts';
@@ -15,7 +15,7 @@ const list = (value: string, previous: string[] = []): string[] => [
 ];
 
 /** The exit codes of the README's "Exit codes"; no other file holds these numbers. */
-const EXIT = { ok: 0, failed: 1, notAvailable: 2, noVerdict: 2, usage: 64, interrupted: 130 } as const;
+const EXIT = { ok: 0, failed: 1, noVerdict: 2, usage: 64, interrupted: 130 } as const;
 
 /** What the command that ran returned: a verdict it printed itself rather than an error. */
 let outcome: CommandOutcome | void;
@@ -23,7 +23,6 @@ let outcome: CommandOutcome | void;
 function exitCodeOf(err: SandboxError): number {
   if (err instanceof UsageError) return EXIT.usage;
   if (err instanceof InterruptedError) return EXIT.interrupted;
-  if (err instanceof NotAvailableError) return EXIT.notAvailable;
   if (err instanceof UnusableInputError) return EXIT.noVerdict;
   return EXIT.failed;
 }

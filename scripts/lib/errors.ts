@@ -43,14 +43,6 @@ export class InterruptedError extends SandboxError {
   }
 }
 
-/** The command exists but what it does arrives with a later release. */
-export class NotAvailableError extends SandboxError {
-  constructor(message: string, options: SandboxErrorOptions = {}) {
-    super(message, options);
-    this.name = 'NotAvailableError';
-  }
-}
-
 /** Input that cannot be judged at all (unreadable, empty, no record lines): no verdict. */
 export class UnusableInputError extends SandboxError {
   constructor(message: string, options: SandboxErrorOptions = {}) {
