@@ -79,7 +79,9 @@ export async function uninstallFromExisting(cfg: SandboxConfig, services: StepSe
     ...inNamespace([...(await loadManifest('eck/elasticsearch.yaml')), ...(await loadManifest('eck/kibana.yaml'))], logging),
     ...inNamespace(await loadManifest('ui/heimdall.yaml'), job),
   ];
-  for (const o of ours) await del(o);
+  // Last applied, first deleted: a claim goes after the workload that mounts it (with
+  // kube-controller-manager's pvc-protection, a claim in use is never released).
+  for (const o of ours.reverse()) await del(o);
 
   for (const entry of (installed?.releases ?? '').split(',').filter(Boolean)) {
     const [namespace, release] = entry.split('/') as [string, string];

@@ -3,6 +3,7 @@
 // (the simulation must act through the API like real controllers do) and stamps every
 // request with `x-sim-actor`, so faults skip it and the audit log names who did what.
 import { ACTOR_HEADER } from './faults.ts';
+import { realUnderlay, type SimRequestInit, type SimResponse } from './real-underlay.ts';
 
 export interface ObjectMeta {
   name?: string;
@@ -117,7 +118,19 @@ export class SimClient {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) params.set(k, String(v));
     const qs = params.toString();
-    return `${this.url}${path}${qs ? (path.includes('?') ? '&' : '?') + qs : ''}`;
+    return `${path}${qs ? (path.includes('?') ? '&' : '?') + qs : ''}`;
+  }
+
+  /**
+   * Sends to the fake API server, or, on a real one (real-underlay.ts), Kubernetes paths to it
+   * and the simulation's /_sim/ paths to the fake server (SIM_URL when this client was made
+   * for the real server's URL, as helm makes it from the kubeconfig).
+   */
+  private send(target: string, init: SimRequestInit): Promise<SimResponse> {
+    const real = realUnderlay();
+    if (real && !target.startsWith('/_sim')) return real.send(`${real.server}${target}`, init);
+    const base = real && this.url === real.server ? (process.env.SIM_URL ?? this.url) : this.url;
+    return fetch(`${base}${target}`, init) as Promise<SimResponse>;
   }
 
   /** One request; JSON in and out; non-2xx throws ApiError. */
@@ -125,7 +138,7 @@ export class SimClient {
     // The user agent names the actor too: the server derives managedFields managers from it.
     const headers: Record<string, string> = { [ACTOR_HEADER]: this.actor, accept: 'application/json', 'user-agent': `${this.actor}/v0.0.0 (linux) kubernetes/sim` };
     if (body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
-    const res = await fetch(this.target(path, opts.query), {
+    const res = await this.send(this.target(path, opts.query), {
       method,
       headers,
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
@@ -228,14 +241,14 @@ export class SimClient {
    * (same resourceVersion) or re-list (after an ERROR event with code 410).
    */
   async watch(path: string, opts: { resourceVersion?: string; labelSelector?: string; signal?: AbortSignal }, onEvent: (ev: WatchEvent) => void): Promise<void> {
-    const res = await fetch(
+    const res = await this.send(
       this.target(path, {
         watch: 'true',
         allowWatchBookmarks: 'true',
         resourceVersion: opts.resourceVersion,
         labelSelector: opts.labelSelector,
       }),
-      { headers: { [ACTOR_HEADER]: this.actor, 'user-agent': `${this.actor}/v0.0.0 (linux) kubernetes/sim` }, signal: opts.signal },
+      { method: 'GET', headers: { [ACTOR_HEADER]: this.actor, 'user-agent': `${this.actor}/v0.0.0 (linux) kubernetes/sim` }, signal: opts.signal },
     );
     if (!res.ok || !res.body) throw new ApiError('GET', `${path}?watch=true`, res.status, await res.text());
     const decoder = new TextDecoder();

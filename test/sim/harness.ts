@@ -10,6 +10,7 @@ import { ApiError, SimClient, type KubeObject, type ObjectList } from './api-cli
 import { startControllers, type ControllerOptions, type SimTiming } from './controllers/index.ts';
 import { startDownloadServer, type DownloadServer } from './downloads.ts';
 import { ACTOR_HEADER, type SimFaults } from './faults.ts';
+import { REAL_KUBECONFIG_ENV } from './real-underlay.ts';
 import { startSimServer } from './server.ts';
 import { SIM_TIME_SCALE } from './time-scale.ts';
 
@@ -97,6 +98,12 @@ export interface SimOptions {
   timing?: Partial<SimTiming>;
   /** More simulated controllers (operators), see ControllerOptions.extra. */
   extraControllers?: ControllerOptions['extra'];
+  /**
+   * A kubeconfig of a real kube-apiserver (test/real/apiserver) to run on instead of the fake
+   * one: controllers, fake tools and `kube` helpers then act through it (real-underlay.ts), and
+   * the fake server keeps only the simulation's own endpoints (faults, tool calls, pod logs).
+   */
+  realApiServer?: string;
 }
 
 async function simJson<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
@@ -146,6 +153,8 @@ function kubeHelpers(client: SimClient): KubeHelpers {
 }
 
 export async function startSim(opts: SimOptions = {}): Promise<Sim> {
+  // In this process too: the controllers and the helpers below route through it.
+  if (opts.realApiServer) process.env[REAL_KUBECONFIG_ENV] = opts.realApiServer;
   const server = await startSimServer();
   const url = server.url;
   let controllers: Awaited<ReturnType<typeof startControllers>> | undefined;
@@ -176,6 +185,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     CI: 'true',
     NO_COLOR: '1',
     LANG: 'C.UTF-8',
+    ...(opts.realApiServer ? { [REAL_KUBECONFIG_ENV]: opts.realApiServer } : {}),
   };
   const configFile = join(dir, 'sandbox-config.yaml');
   writeFileSync(configFile, sandboxConfig(downloads!.url));
@@ -218,6 +228,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
       await downloads?.close();
       await server.close();
       rmSync(dir, { recursive: true, force: true });
+      if (opts.realApiServer) delete process.env[REAL_KUBECONFIG_ENV];
     },
   };
 }

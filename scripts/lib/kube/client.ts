@@ -103,12 +103,24 @@ export interface RetryPolicy {
 
 // Long on purpose: one closure over the server, the HTTP library and the shared TLS agent;
 // once() and send() inside are the parts, and the returned methods are one-liners over them.
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
+/**
+ * The dispatcher, limited to HTTP/1.1. kube-apiserver offers HTTP/2, and undici's HTTP/2
+ * client destroys a stream that outlives the session's idle timeout with an error nobody
+ * listens to, which ends the process ("InformationalError: socket idle timeout", seen on
+ * `down --context` against a real API server, undici 8.12). HTTP/1.1 has no such path.
+ */
+export function http1Only(dispatcher: Dispatcher): Dispatcher {
+  return dispatcher.compose((dispatch) => (opts, handler) => dispatch({ ...opts, allowH2: false } as typeof opts, handler));
+}
+
 export function createTransport(kc: KubeConfig, contextName: string, policy: RetryPolicy = {}): Transport {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new SandboxError(`kube context ${contextName} has no cluster`, { hint: 'check the kubeconfig' });
   const server = cluster.server.replace(/\/+$/, '');
   const http = new IsomorphicFetchHttpLibrary();
-  let dispatcher: ReturnType<RequestContext['getDispatcher']>;
+  let dispatcher: Dispatcher | undefined;
 
   async function once(method: HttpMethod, path: string, opts: RequestOptions, signal: AbortSignal | undefined) {
     const url = new URL(server + path);
@@ -123,7 +135,7 @@ export function createTransport(kc: KubeConfig, contextName: string, policy: Ret
     await kc.applySecurityAuthentication(ctx);
     // client-node makes a new TLS agent per request; one shared agent reuses connections.
     const made = ctx.getDispatcher();
-    if (made) ctx.setDispatcher((dispatcher ??= made));
+    if (made) ctx.setDispatcher((dispatcher ??= http1Only(made)));
     const res = await http.send(ctx).toPromise();
     if (res.httpStatusCode >= 200 && res.httpStatusCode < 300) return res;
     const bodyText = await res.body.text().catch(() => '');

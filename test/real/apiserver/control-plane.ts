@@ -17,6 +17,12 @@ import { makeControlPlaneCerts, type ControlPlaneCerts } from './certs.ts';
 export interface ControlPlaneOptions {
   /** Also run kube-controller-manager (namespace deletion, garbage collection, service accounts). */
   controllerManager?: boolean;
+  /**
+   * Which kube-controller-manager controllers run (its --controllers); default all but the
+   * node and cloud ones. The simulation brings its own workload controllers and kubelets, so
+   * on it only the cluster's housekeeping runs (namespaces, garbage collection, service accounts).
+   */
+  controllers?: string[];
   /** Extra kube-apiserver flags, e.g. `--watch-cache=false`. */
   apiserverArgs?: string[];
   /** How long the API server may take to report /readyz ok; default 60 s (two busy cores). */
@@ -198,7 +204,7 @@ export async function startControlPlane(bins: ControlPlaneBinaries, opts: Contro
           '--secure-port=0',
           `--service-account-private-key-file=${certs.serviceAccountKey}`,
           `--root-ca-file=${certs.caCert}`,
-          '--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-route,-service',
+          `--controllers=${(opts.controllers ?? ['*', '-nodeipam', '-nodelifecycle', '-cloud-node-lifecycle', '-route', '-service']).join(',')}`,
         ],
         join(dir, 'kube-controller-manager.log'),
       );

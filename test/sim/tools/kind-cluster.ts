@@ -305,6 +305,9 @@ export async function bootstrap(api: SimClient, cluster: string, nodes: KindNode
   }
   const cp = names[nodes.findIndex((n) => n.role === 'control-plane')]!;
   for (const obj of addonObjects(cp, kubeletVersion(image), '172.18.0.2')) {
+    // A real API server made the `kubernetes` Service itself, and answers a second create of
+    // it with 422 (its IP is taken) before it would say 409.
+    if (await api.get(await api.objectPath(obj, obj.metadata.namespace))) continue;
     await api.createIfAbsent(await api.objectPath({ ...obj, metadata: { ...obj.metadata, name: undefined } }, obj.metadata.namespace), obj);
   }
   return names;

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { REAL_KUBECONFIG_ENV } from '../real-underlay.ts';
 
 interface Named<T> {
   name: string;
@@ -45,6 +46,25 @@ export function writeKubeconfig(path: string, cfg: KubeconfigFile): void {
 /** The kubeconfig kind prints for a cluster (`kind get kubeconfig`). */
 export function kindKubeconfig(cluster: string, server: string): KubeconfigFile {
   const name = `kind-${cluster}`;
+  const real = process.env[REAL_KUBECONFIG_ENV];
+  if (real) {
+    // On a real API server (real-underlay.ts) the cluster is that server, with its CA and the
+    // admin's client certificate, as kind's own kubeconfig holds its cluster's.
+    const src = readKubeconfig(real);
+    const current = src.contexts?.find((c) => c.name === src['current-context'])?.context;
+    const cl = src.clusters?.find((c) => c.name === current?.cluster)?.cluster;
+    const user = src.users?.find((u) => u.name === current?.user)?.user;
+    if (!cl || !user) throw new Error(`${REAL_KUBECONFIG_ENV}=${real} has no current cluster and user`);
+    return {
+      apiVersion: 'v1',
+      kind: 'Config',
+      preferences: {},
+      clusters: [{ name, cluster: { ...cl } }],
+      users: [{ name, user: { ...user } }],
+      contexts: [{ name, context: { cluster: name, user: name } }],
+      'current-context': name,
+    };
+  }
   return {
     apiVersion: 'v1',
     kind: 'Config',
