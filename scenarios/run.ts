@@ -2,6 +2,7 @@
 // one, setup -> act -> settle -> verdict -> claims, and teardown whatever happened. Everything the
 // run saw is in `<dir>/history.jsonl`; the outcome is a plain object the reports render.
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { SandboxConfig } from '../scripts/lib/config.ts';
 import type { Kube } from '../scripts/lib/kube/kube.ts';
 import { HistoryLog } from './history-log.ts';
@@ -109,8 +110,15 @@ export async function runScenario(scenario: Scenario, deps: RunDeps): Promise<Sc
     if (scenario.setup) await scenario.setup(ctx);
     await scenario.act(ctx);
     const mark = history.highWater();
+    const actEnd = Date.now();
     say(`settling: waiting for ${t.settleRecords} more records after ${mark}`);
     await ctx.waitForSequence(mark + t.settleRecords, `the sequence to pass ${mark + t.settleRecords} after the act`);
+    // Quiescence: the checker counts a missing number as lost only once settleSeconds of later
+    // observations followed it; run on that long past the act, so nothing up to it is "unseen".
+    const settleMs = config.scenarios.settleSeconds * 1000;
+    const left = actEnd + settleMs * 1.5 - Date.now();
+    if (left > 0) await delay(left, undefined, { signal });
+    await ctx.waitForSequence(history.highWater(), 'one more record after settling');
   } catch (err) {
     outcome.error = { message: err instanceof Error ? err.message : String(err), hint: (err as { hint?: string }).hint };
   } finally {
