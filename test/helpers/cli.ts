@@ -65,3 +65,21 @@ export function runCli(args: string[], opts: CliOptions): Promise<CliResult> {
     });
   });
 }
+
+/**
+ * `sandbox open <ui> --json` as a user runs it: once it prints its URL, `whileOpen` gets the
+ * output so far (to use the port-forward), then Ctrl-C ends it.
+ */
+export function runOpen(ui: string, env: Record<string, string | undefined>, whileOpen: (output: string) => Promise<void> = async () => undefined): Promise<CliResult> {
+  return runCli(['open', ui, '--json'], {
+    env,
+    timeoutMs: 30_000,
+    interrupt: {
+      signal: 'SIGINT',
+      when: async (out) => {
+        while (!out().includes('"url"')) await new Promise((r) => setTimeout(r, 50));
+        await whileOpen(out());
+      },
+    },
+  });
+}

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../helpers/cli.ts';
+import { runCli, runOpen, type CliResult } from '../helpers/cli.ts';
 import { startSim, type Sim } from '../sim/harness.ts';
 
 interface JsonError {
@@ -134,16 +134,7 @@ describe('--json when the command succeeds', () => {
     expect((await ok(['status', '--json'])).components).toEqual(expect.any(Array));
 
     // open keeps running: its document is written at once, and Ctrl-C ends it.
-    const open = await runCli(['open', 'minio', '--json'], {
-      env: sim.env,
-      timeoutMs: 30_000,
-      interrupt: {
-        signal: 'SIGINT',
-        when: async (out) => {
-          while (!out().includes('"url"')) await new Promise((r) => setTimeout(r, 50));
-        },
-      },
-    });
+    const open = await runOpen('minio', sim.env);
     expect(open.code, open.stderr).toBe(0);
     expect(documentOf(open)).toEqual(expect.objectContaining({ ok: true, ui: 'minio', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/) }));
 

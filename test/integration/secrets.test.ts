@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli, type CliResult } from '../helpers/cli.ts';
+import { REPO_ROOT, runCli, runOpen, type CliResult } from '../helpers/cli.ts';
 import { startSim, type Sim } from '../sim/harness.ts';
 
 let sim: Sim;
@@ -96,17 +96,9 @@ describe('secrets', () => {
         s.on('error', () => resolve(false));
       });
     const reachable: Record<string, boolean> = {};
-    const res = await runCli(['open', 'minio', '--json'], {
-      env: sim.env,
-      timeoutMs: 30_000,
-      interrupt: {
-        signal: 'SIGINT',
-        when: async (out) => {
-          while (!out().includes('"url"')) await new Promise((r) => setTimeout(r, 50));
-          const port = Number(/127\.0\.0\.1:(\d+)/.exec(out())![1]);
-          for (const host of ['127.0.0.1', ...others]) reachable[host] = await reach(host, port);
-        },
-      },
+    const res = await runOpen('minio', sim.env, async (out) => {
+      const port = Number(/127\.0\.0\.1:(\d+)/.exec(out)![1]);
+      for (const host of ['127.0.0.1', ...others]) reachable[host] = await reach(host, port);
     });
     expect(res.code, res.stderr).toBe(0);
     const info = JSON.parse(res.stdout) as { url: string; password: string };

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { REPO_ROOT, runCli } from '../helpers/cli.ts';
+import { REPO_ROOT, runCli, runOpen } from '../helpers/cli.ts';
 import { startHttp, type LocalHttp } from '../helpers/http.ts';
 import { startSim, type Sim } from '../sim/harness.ts';
 
@@ -48,17 +48,9 @@ it('open minio forwards 127.0.0.1:<random> to the console and prints the generat
     body: JSON.stringify({ namespace: 'minio', pod: pod!.metadata.name, port: 9001, host: '127.0.0.1', targetPort: console.port }),
   });
   let body = '';
-  const res = await runCli(['open', 'minio', '--json'], {
-    env: sim.env,
-    timeoutMs: 30_000,
-    interrupt: {
-      signal: 'SIGINT',
-      when: async (out) => {
-        while (!out().includes('"url"')) await new Promise((r) => setTimeout(r, 50));
-        const info = JSON.parse(out().slice(out().indexOf('{'), out().lastIndexOf('}') + 1)) as { url: string };
-        body = await (await fetch(info.url)).text();
-      },
-    },
+  const res = await runOpen('minio', sim.env, async (out) => {
+    const info = JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as { url: string };
+    body = await (await fetch(info.url)).text();
   });
   const info = JSON.parse(res.stdout) as { url: string; user: string; password: string };
   expect(info.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
