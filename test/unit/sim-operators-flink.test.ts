@@ -307,6 +307,11 @@ describe('simulated Flink operator 1.15.0: FlinkDeployment lifecycle', () => {
     const m = f.model('from-savepoint');
     const before = (await sim.kube.get(`${FD}/from-savepoint`))!;
     const restores = m.restores.length;
+    // The job's HA ConfigMap exists from the job's start, before its first checkpoint.
+    const jobCm = `/api/v1/namespaces/default/configmaps/from-savepoint-${before.status.jobStatus.jobId}-config-map`;
+    expect(await sim.kube.get(jobCm)).toBeDefined();
+    // A checkpoint in HA, so the recovery below restores from it rather than the initial savepoint.
+    await until('a checkpoint in the HA ConfigMap', async () => (Object.keys((await sim.kube.get(jobCm))?.data ?? {}).some((k) => k.startsWith('checkpointID-')) ? true : undefined));
     const watch = watchEvents(sim, 'from-savepoint');
     await sleep(50);
     await sim.kube.delete('/apis/apps/v1/namespaces/default/deployments/from-savepoint');

@@ -1,8 +1,9 @@
 // Kubernetes HA metadata as Flink 1.15+ keeps it, through the API: ConfigMap
 // `<cluster-id>-cluster-config-map` (leader records, `jobGraph-<jobId>`) and
 // `<cluster-id>-<jobId>-config-map` (`checkpointID-<19 digits>` -> completed checkpoint,
-// `counter`), both labelled app=<cluster-id>, configmap-type=high-availability and without owner,
-// so they outlive the JobManager Deployment (the operator deletes them itself: FlinkUtils).
+// `counter`; created empty when the job starts), both labelled app=<cluster-id>,
+// configmap-type=high-availability and without owner, so they outlive the JobManager Deployment
+// (the operator deletes them itself: FlinkUtils).
 // When the job reaches a globally terminal state (FINISHED, CANCELED, FAILED) the JobManager
 // cleans up its job's entries, as Flink's Dispatcher does.
 // A pointer here names the checkpoint's durable path; its position lives in FlinkWorld.storage.
@@ -87,6 +88,9 @@ export class HaStore {
       data[`org.apache.flink.k8s.leader.${jobId}`] = `pekko.tcp://flink@${leader}:6123/user/rpc/jobmanager_2`;
       data[`jobGraph-${jobId}`] = `${this.clusterId}/submittedJobGraph${jobId.slice(0, 12)}`;
       await ensureObject(this.api, this.configMap(`${this.clusterId}-cluster-config-map`, data, leader), ['data']);
+      // KubernetesCheckpointRecoveryFactory creates the job's ConfigMap, empty, as the job's
+      // checkpoint store and id counter start: before any checkpoint completes.
+      await this.api.createIfAbsent(`/api/v1/namespaces/${this.namespace}/configmaps`, this.configMap(`${this.clusterId}-${jobId}-config-map`, {}, undefined));
     });
   }
 
