@@ -7,6 +7,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one worker fewer than the cores: ONE on a 2-core CI machine, where the
+    // integration files mostly wait on the simulated cluster's clock. Three at once halve
+    // `npm test` there (8m56s -> 4m30s measured) without starving the simulations.
+    maxWorkers: 3,
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });
