@@ -11,7 +11,7 @@ import { startControllers, type ControllerOptions, type SimTiming } from './cont
 import { startDownloadServer, type DownloadServer } from './downloads.ts';
 import { ACTOR_HEADER, type SimFaults } from './faults.ts';
 import { REAL_KUBECONFIG_ENV } from './real-underlay.ts';
-import { startSimServer } from './server.ts';
+import { startSimServer } from './api/server.ts';
 import { SIM_TIME_SCALE } from './time-scale.ts';
 
 export type { SimFaults } from './faults.ts';

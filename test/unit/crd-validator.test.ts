@@ -2,7 +2,7 @@
 // small synthetic CRD that exercises the schema extensions none of those CRDs use.
 import { describe, expect, it } from 'vitest';
 import { crdFixtureDir } from '../fixtures/crds/location.ts';
-import { compileCrdValidator, loadCrdsFromDir, validatorForKind } from '../sim/crd-validator.ts';
+import { compileCrdValidator, loadCrdsFromDir, validatorForKind } from '../sim/api/crd-validator.ts';
 
 
 function flinkDeployment(spec: Record<string, unknown> = {}): Record<string, unknown> {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream';
 import { connectKube } from '../../scripts/lib/kube/connect.ts';
 import type { Kube, KubeObject } from '../../scripts/lib/kube/kube.ts';
-import { startSimServer, type SimServerOptions } from '../sim/server.ts';
+import { startSimServer, type SimServerOptions } from '../sim/api/server.ts';
 
 export interface SimKube {
   kube: Kube;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { crdFixtureDir } from '../fixtures/crds/location.ts';
-import { loadCrdsFromDir, validatorForKind } from '../sim/crd-validator.ts';
+import { loadCrdsFromDir, validatorForKind } from '../sim/api/crd-validator.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const manifestsDir = path.join(repoRoot, 'manifests');

@@ -6,7 +6,7 @@ import { loadConfig } from '../../scripts/lib/config.ts';
 import { renderFlinkDeployment, s3PluginJar } from '../../scripts/lib/flink/deployment.ts';
 import { inNamespace, loadManifest, loadPatch } from '../../scripts/steps/kit.ts';
 import { crdFixtureDir } from '../fixtures/crds/location.ts';
-import { loadCrdsFromDir, validatorForKind } from '../sim/crd-validator.ts';
+import { loadCrdsFromDir, validatorForKind } from '../sim/api/crd-validator.ts';
 
 
 describe('rendered custom resources validate against the CRDs', () => {

@@ -3,7 +3,7 @@
 // that it does nothing until its own StatefulSet has a Ready pod.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../sim/api-client.ts';
-import { loadCrdsFromDir, validatorForKind } from '../sim/crd-validator.ts';
+import { loadCrdsFromDir, validatorForKind } from '../sim/api/crd-validator.ts';
 import type { Sim } from '../sim/harness.ts';
 import { condition, crdDir, ensureNamespace, installOperator, operatorSim } from './sim-operators-fixture.ts';
 

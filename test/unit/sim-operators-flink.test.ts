@@ -5,7 +5,7 @@
 // at release-1.15.0 makes (FACTS sections 2 and 3); the tests run in order on one simulation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../sim/api-client.ts';
-import { loadCrdsFromDir, validatorForKind } from '../sim/crd-validator.ts';
+import { loadCrdsFromDir, validatorForKind } from '../sim/api/crd-validator.ts';
 import type { Sim } from '../sim/harness.ts';
 import { flinkWorld } from '../sim/operators/index.ts';
 import { SIM_TIME_SCALE } from '../sim/time-scale.ts';

@@ -4,7 +4,7 @@
 // a missing Secret and for a ClusterOutput outside the control namespace.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../sim/api-client.ts';
-import { loadCrdsFromDir, validatorForKind } from '../sim/crd-validator.ts';
+import { loadCrdsFromDir, validatorForKind } from '../sim/api/crd-validator.ts';
 import type { Sim } from '../sim/harness.ts';
 import { crdDir, ensureNamespace, installOperator, isReady, operatorSim } from './sim-operators-fixture.ts';
 

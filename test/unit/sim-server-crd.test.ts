@@ -5,7 +5,7 @@
 import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, kubeConfigFor } from '../sim/api/test-client.ts';
-import { type SimServer, startSimServer } from '../sim/server.ts';
+import { type SimServer, startSimServer } from '../sim/api/server.ts';
 
 let sim: SimServer;
 

@@ -7,7 +7,7 @@ import { Log, PortForward } from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, kubeConfigFor } from '../sim/api/test-client.ts';
-import { type SimServer, startSimServer } from '../sim/server.ts';
+import { type SimServer, startSimServer } from '../sim/api/server.ts';
 
 let sim: SimServer;
 let log: Log;

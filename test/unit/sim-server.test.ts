@@ -4,7 +4,7 @@
 import { ApiException, AppsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, kubeConfigFor } from '../sim/api/test-client.ts';
-import { type SimServer, startSimServer } from '../sim/server.ts';
+import { type SimServer, startSimServer } from '../sim/api/server.ts';
 
 let sim: SimServer;
 let core: CoreV1Api;

@@ -4,7 +4,7 @@
 // may differ is listed in DIFFERENCES.md with the reason, and below, so a new difference fails.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { startSimServer, type SimServer } from '../../sim/server.ts';
+import { startSimServer, type SimServer } from '../../sim/api/server.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { CALLS, NS, SETUP, WIDGET_CRD } from './differential-calls.ts';
 import { canonical, differences, observe, send, watch, type Endpoint } from './differential.ts';

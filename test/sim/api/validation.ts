@@ -1,7 +1,7 @@
 // Validation the real API server does before it stores an object: names, labels, a few
 // built-in rules clients trip over (pods need containers, a workload's selector must match its
 // template and cannot change), CRD sanity, and custom resources against their CRD's schema.
-import { type CrdValidator, compileCrdValidator } from '../crd-validator.ts';
+import { type CrdValidator, compileCrdValidator } from './crd-validator.ts';
 import { labelSelectorObject } from './selectors.ts';
 import { type StatusCause, causeFromText } from './status.ts';
 import { type Obj, type ResourceType, deepEqual, isObj } from './types.ts';

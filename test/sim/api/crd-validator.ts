@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parseAllDocuments } from 'yaml';
-import { SandboxError } from '../../scripts/lib/errors.ts';
+import { SandboxError } from '../../../scripts/lib/errors.ts';
 
 type Schema = Record<string, unknown>;
 export type CrdValidator = (obj: object) => string[];

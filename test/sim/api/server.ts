@@ -8,18 +8,18 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SimState, handleControl } from './api/control.ts';
-import { handleApi, parseResourcePath } from './api/handlers.ts';
-import { sendError, toApiError } from './api/http.ts';
-import { lifecycleSweeper } from './api/lifecycle.ts';
-import { LogStore } from './api/logs.ts';
-import { systemCtx } from './api/meta.ts';
-import { Api } from './api/objects.ts';
-import { PortForwardHub, rejectUpgrade } from './api/portforward.ts';
-import { badRequest, internalError } from './api/status.ts';
-import { Store, type EventType } from './api/store.ts';
-import { type Obj, clone, isObj } from './api/types.ts';
-import { WatchHub } from './api/watch.ts';
+import { SimState, handleControl } from './control.ts';
+import { handleApi, parseResourcePath } from './handlers.ts';
+import { sendError, toApiError } from './http.ts';
+import { lifecycleSweeper } from './lifecycle.ts';
+import { LogStore } from './logs.ts';
+import { systemCtx } from './meta.ts';
+import { Api } from './objects.ts';
+import { PortForwardHub, rejectUpgrade } from './portforward.ts';
+import { badRequest, internalError } from './status.ts';
+import { Store, type EventType } from './store.ts';
+import { type Obj, clone, isObj } from './types.ts';
+import { WatchHub } from './watch.ts';
 
 export const ACTOR_HEADER = 'x-sim-actor';
 

@@ -1,5 +1,5 @@
 // Runs the fake API server on its own, for manual use:
-//   node test/sim/main.ts [--port 8001]
+//   node test/sim/api/main.ts [--port 8001]
 // then point a kubeconfig (or curl) at the printed URL. Ctrl-C stops it.
 import { startSimServer } from './server.ts';
 
