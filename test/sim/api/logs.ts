@@ -148,6 +148,18 @@ export class LogStore {
     }
     if (!containers.includes(container) && !inits.includes(container)) throw badRequest(`container ${container} is not valid for pod ${name}`);
     if (!pod.spec?.nodeName) throw badRequest(`pod ${name} does not have a host assigned`);
+    this.serveOnNode(req, res, pod, container, q);
+  }
+
+  /**
+   * The kubelet's part of a log request, for a pod and container the API server has checked:
+   * which attempt (the current one, or the previous with previous=true), whether it has
+   * started, then the lines. The fake API server calls it directly; on a real API server the
+   * simulated kubelet's endpoint does (test/sim/kubelet-endpoint.ts). Refusals throw ApiError.
+   */
+  serveOnNode(req: IncomingMessage, res: ServerResponse, pod: Obj, container: string, q: URLSearchParams): void {
+    const ns = String(pod.metadata?.namespace ?? '');
+    const name = String(pod.metadata?.name ?? '');
     const status = containerStatus(pod, container);
     const current = typeof status?.restartCount === 'number' ? status.restartCount : (this.highest(ns, name, container) ?? 0);
     const previous = q.get('previous') === 'true';

@@ -10,6 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Api } from './objects.ts';
 import { ApiError, badRequest, notFound } from './status.ts';
 import type { StoreEvent } from './store.ts';
+import type { Obj } from './types.ts';
 
 const PROTOCOL = 'v4.channel.k8s.io';
 
@@ -59,6 +60,17 @@ export class PortForwardHub {
   handleUpgrade(api: Api, req: IncomingMessage, socket: Duplex, head: Buffer, ns: string, name: string, query: URLSearchParams): void {
     const pod = api.store.get('/pods', ns, name);
     if (!pod) return rejectUpgrade(socket, notFound({ group: '', resource: 'pods' }, name));
+    this.upgradeOnNode(req, socket, head, pod, query);
+  }
+
+  /**
+   * The kubelet's part: the ports, then the session. The fake API server calls it directly; on
+   * a real API server the simulated kubelet's endpoint does (test/sim/kubelet-endpoint.ts),
+   * after kube-apiserver has proxied the upgrade to it.
+   */
+  upgradeOnNode(req: IncomingMessage, socket: Duplex, head: Buffer, pod: Obj, query: URLSearchParams): void {
+    const ns = String(pod.metadata?.namespace ?? '');
+    const name = String(pod.metadata?.name ?? '');
     const raw = query.getAll('ports');
     if (raw.length === 0) return rejectUpgrade(socket, badRequest('query parameter "ports" is required'));
     const ports = raw.flatMap((p) => p.split(',')).map(Number);

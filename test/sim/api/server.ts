@@ -39,6 +39,9 @@ export interface SimServer {
   subscribe(listener: (ev: SimEvent) => void): () => void;
   /** The current fault knobs (the same object GET /_sim/faults returns). */
   faults(): Obj;
+  /** The containers' logs and port-forward targets, for the kubelet endpoint on a real API server. */
+  logs: LogStore;
+  portForward: PortForwardHub;
 }
 
 export interface SimServerOptions {
@@ -180,6 +183,8 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
       return store.subscribe((ev) => listener({ type: ev.type, storageKey: ev.storageKey, resourceVersion: String(ev.rv), object: clone(ev.object) }));
     },
     faults: () => state.faults,
+    logs,
+    portForward,
     async close() {
       watches.closeAll();
       logs.clearAll();

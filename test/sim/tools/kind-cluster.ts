@@ -57,6 +57,17 @@ const PRELOADED = [
   'registry.k8s.io/pause:3.10.1',
 ];
 
+/**
+ * Where kube-apiserver finds the nodes' kubelet when the simulation runs on a real one: the
+ * simulation's kubelet endpoint (test/sim/kubelet-endpoint.ts), as `host:port`.
+ */
+export const KUBELET_ENDPOINT_ENV = 'SIM_KUBELET_ENDPOINT';
+
+function kubeletEndpoint(): { host: string; port: number } | undefined {
+  const m = /^([\d.]+):(\d+)$/.exec(process.env[KUBELET_ENDPOINT_ENV] ?? '');
+  return m ? { host: m[1]!, port: Number(m[2]) } : undefined;
+}
+
 export function nodeObjects(cluster: string, spec: KindNode, name: string, index: number, image: string, res: NodeResources): { node: KubeObject; status: Record<string, unknown> } {
   const version = kubeletVersion(image);
   const controlPlane = spec.role === 'control-plane';
@@ -80,6 +91,9 @@ export function nodeObjects(cluster: string, spec: KindNode, name: string, index
     pods: '110',
   };
   const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  // A kind node's kubelet listens on its container's address, port 10250; the simulation's
+  // kubelet endpoint, when there is one, is where kube-apiserver must go instead.
+  const kubelet = kubeletEndpoint() ?? { host: `172.18.0.${index + 2}`, port: 10250 };
   const images = [
     ...PRELOADED,
     ...['kube-apiserver', 'kube-controller-manager', 'kube-proxy', 'kube-scheduler'].map((c) => `registry.k8s.io/${c}:${version}`),
@@ -114,7 +128,7 @@ export function nodeObjects(cluster: string, spec: KindNode, name: string, index
     },
     status: {
       addresses: [
-        { type: 'InternalIP', address: `172.18.0.${index + 2}` },
+        { type: 'InternalIP', address: kubelet.host },
         { type: 'Hostname', address: name },
       ],
       allocatable: capacity,
@@ -125,7 +139,7 @@ export function nodeObjects(cluster: string, spec: KindNode, name: string, index
         condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
         condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
       ],
-      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } },
       images,
       nodeInfo: {
         architecture: arch,
