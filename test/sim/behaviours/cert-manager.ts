@@ -6,6 +6,7 @@
 import type { KubeObject } from '../api-client.ts';
 import type { ContainerContext, ImageBehaviour } from '../behaviours.ts';
 import { b64, byImage, fakePem, getObject, idle, klog, readinessGate, tagOf } from './common.ts';
+import { keyPairOf, makeCert, type KeyPair, serveAdmission, webhooksAreCalled } from './webhook-serving.ts';
 
 const CM = '/apis/cert-manager.io/v1';
 
@@ -36,6 +37,29 @@ async function readyIssuers(ctx: ContainerContext): Promise<void> {
   }
 }
 
+/**
+ * A real certificate from a selfSigned or CA issuer, as cert-manager writes its Secret (ca.crt
+ * is the signer's certificate, or the certificate itself when self-signed); undefined for other
+ * issuers or a CA issuer whose Secret is missing. Only on a real API server, which verifies the
+ * webhooks' certificates (webhook-serving.ts). The PKCS#12 keystores stay placeholders: the
+ * simulated Flink webhook serves from tls.crt and tls.key.
+ */
+async function realTls(ctx: ContainerContext, cert: KubeObject, issuer: KubeObject): Promise<Record<string, string> | undefined> {
+  const spec = cert.spec ?? {};
+  const dnsNames: string[] = spec.dnsNames ?? [];
+  let signer: KeyPair | undefined;
+  if (issuer.spec?.ca?.secretName) {
+    // A ClusterIssuer's Secret lives in the cluster resource namespace, cert-manager's own.
+    const ns = issuer.metadata.namespace ?? ctx.pod.metadata.namespace!;
+    signer = keyPairOf(await getObject(ctx, `/api/v1/namespaces/${ns}/secrets/${issuer.spec.ca.secretName}`));
+    if (!signer) return undefined;
+  } else if (!issuer.spec?.selfSigned) {
+    return undefined;
+  }
+  const pair = await makeCert({ commonName: spec.commonName ?? dnsNames[0] ?? cert.metadata.name!, dnsNames, isCA: spec.isCA === true, signer });
+  return { 'ca.crt': b64((signer ?? pair).cert), 'tls.crt': b64(pair.cert), 'tls.key': b64(pair.key) };
+}
+
 async function issue(ctx: ContainerContext, cert: KubeObject): Promise<void> {
   const ns = cert.metadata.namespace!;
   const name = cert.metadata.name!;
@@ -52,7 +76,11 @@ async function issue(ctx: ContainerContext, cert: KubeObject): Promise<void> {
     }
     return;
   }
-  const data: Record<string, string> = { 'ca.crt': b64(fakePem('CERTIFICATE')), 'tls.crt': b64(fakePem('CERTIFICATE')), 'tls.key': b64(fakePem('RSA PRIVATE KEY')) };
+  const data: Record<string, string> = (webhooksAreCalled() && (await realTls(ctx, cert, issuer))) || {
+    'ca.crt': b64(fakePem('CERTIFICATE')),
+    'tls.crt': b64(fakePem('CERTIFICATE')),
+    'tls.key': b64(fakePem('RSA PRIVATE KEY')),
+  };
   if (spec.keystores?.pkcs12?.create) {
     data['keystore.p12'] = b64(`PKCS12 keystore for ${name}`);
     data['truststore.p12'] = b64(`PKCS12 truststore for ${name}`);
@@ -180,22 +208,38 @@ export const certManagerWebhook: ImageBehaviour = {
     const gate = readinessGate(ctx);
     const warmup = await gate.open();
     const ns = ctx.pod.metadata.namespace!;
-    const caName = (ctx.container.args ?? []).find((a) => a.startsWith('--dynamic-serving-ca-secret-name='))?.split('=')[1] ?? 'cert-manager-webhook-ca';
+    const arg = (name: string): string | undefined =>
+      (ctx.container.args ?? []).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).replaceAll('$(POD_NAMESPACE)', ns);
+    const caName = arg('dynamic-serving-ca-secret-name') ?? 'cert-manager-webhook-ca';
+    const caPath = `/api/v1/namespaces/${ns}/secrets/${caName}`;
+    const real = webhooksAreCalled();
     await ctx.log(klog('webhook/server.go:144', 'listening for insecure healthz connections', { address: ':6080' }));
-    if (!(await getObject(ctx, `/api/v1/namespaces/${ns}/secrets/${caName}`))) {
+    if (!(await getObject(ctx, caPath))) {
+      // Its own CA (the cainjector copies ca.crt into the webhook configurations): a real one
+      // where kube-apiserver verifies the serving certificate against it.
+      const ca = real ? await makeCert({ commonName: 'cert-manager-webhook-ca', isCA: true, days: 365 }) : undefined;
       await ctx.api
         .create(`/api/v1/namespaces/${ns}/secrets`, {
           apiVersion: 'v1',
           kind: 'Secret',
           type: 'Opaque',
           metadata: { name: caName, namespace: ns, annotations: { 'cert-manager.io/allow-direct-injection': 'true' } },
-          data: { 'ca.crt': b64(fakePem('CERTIFICATE')), 'tls.crt': b64(fakePem('CERTIFICATE')), 'tls.key': b64(fakePem('PRIVATE KEY')) },
+          data: ca
+            ? { 'ca.crt': b64(ca.cert), 'tls.crt': b64(ca.cert), 'tls.key': b64(ca.key) }
+            : { 'ca.crt': b64(fakePem('CERTIFICATE')), 'tls.crt': b64(fakePem('CERTIFICATE')), 'tls.key': b64(fakePem('PRIVATE KEY')) },
         })
         .catch(() => undefined);
       await ctx.log(klog('authority/authority.go:296', 'Will regenerate CA', { reason: 'CA secret not found' }));
     }
+    const dnsNames = (arg('dynamic-serving-dns-names') ?? caName.replace(/-ca$/, '')).split(',');
+    const port = Number(arg('secure-port') ?? 10250);
     await ctx.sleep(warmup);
-    await ctx.log(klog('webhook/server.go:193', 'listening for secure connections', { address: ':10250' }), klog('tls/dynamic_source.go:204', 'Updated cert-manager TLS certificate', { DNSNames: caName.replace(/-ca$/, '') }));
+    if (real) {
+      const ca = keyPairOf(await getObject(ctx, caPath));
+      if (!ca) throw new Error(`the webhook's CA Secret ${ns}/${caName} has no tls.crt and tls.key`);
+      await serveAdmission(ctx, port, await makeCert({ commonName: dnsNames[0]!, dnsNames, signer: ca }));
+    }
+    await ctx.log(klog('webhook/server.go:193', 'listening for secure connections', { address: `:${port}` }), klog('tls/dynamic_source.go:204', 'Updated cert-manager TLS certificate', { DNSNames: dnsNames.join(',') }));
     return idle(ctx);
   },
 };

@@ -3,6 +3,7 @@
 // and the controller, which mounts that Secret and answers admission calls after a warm-up.
 import type { ContainerContext, ImageBehaviour } from '../behaviours.ts';
 import { b64, byImage, fakePem, getObject, idle, klog, readinessGate, tagOf, waitForMountedSecret } from './common.ts';
+import { keyPairOf, makeCert, serveAdmission, webhooksAreCalled } from './webhook-serving.ts';
 
 function arg(ctx: ContainerContext, name: string): string | undefined {
   const pre = `--${name}=`;
@@ -19,12 +20,16 @@ async function certgenCreate(ctx: ContainerContext): Promise<number> {
     return 0;
   }
   await ctx.log(JSON.stringify({ level: 'info', msg: 'creating new secret', source: 'cmd/create.go:28', time: new Date().toISOString() }));
-  await ctx.api.create(`/api/v1/namespaces/${ns}/secrets`, {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name, namespace: ns },
-    data: { ca: b64(fakePem('CERTIFICATE')), cert: b64(fakePem('CERTIFICATE')), key: b64(fakePem('PRIVATE KEY')) },
-  });
+  let data = { ca: b64(fakePem('CERTIFICATE')), cert: b64(fakePem('CERTIFICATE')), key: b64(fakePem('PRIVATE KEY')) };
+  if (webhooksAreCalled()) {
+    // A CA and a serving certificate for the --host names, as certgen makes them: kube-apiserver
+    // checks the controller's certificate against the CA that `patch` puts into the hook.
+    const hosts = (arg(ctx, 'host') ?? '').split(',').filter(Boolean);
+    const ca = await makeCert({ commonName: 'ingress-nginx-admission-ca', isCA: true, days: 365 });
+    const leaf = await makeCert({ commonName: hosts[0] ?? name, dnsNames: hosts, signer: ca, days: 365 });
+    data = { ca: b64(ca.cert), cert: b64(leaf.cert), key: b64(leaf.key) };
+  }
+  await ctx.api.create(`/api/v1/namespaces/${ns}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, data });
   return 0;
 }
 
@@ -90,6 +95,12 @@ export const ingressController: ImageBehaviour = {
       klog('nginx.go:271', 'Starting NGINX Ingress controller'),
     );
     await ctx.sleep(warmup);
+    if (webhooksAreCalled()) {
+      // --validating-webhook=:8443 with the mounted Secret's cert and key.
+      const tls = keyPairOf(await getObject(ctx, `/api/v1/namespaces/${ctx.pod.metadata.namespace}/secrets/ingress-nginx-admission`), 'cert', 'key');
+      if (!tls) throw new Error('Secret ingress-nginx-admission has no cert and key');
+      await serveAdmission(ctx, Number(arg(ctx, 'validating-webhook')?.split(':').pop() ?? 8443), tls);
+    }
     await ctx.log(klog('leaderelection.go:271', 'successfully acquired lease ingress-nginx/ingress-nginx-leader'), klog('status.go:85', 'new leader elected', { identity: ctx.pod.metadata.name! }));
     return idle(ctx);
   },

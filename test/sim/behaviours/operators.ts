@@ -3,7 +3,8 @@
 // and the Flink webhook's dependency on the keystore Secret cert-manager issues. What the
 // operators DO with their custom resources is simulated by controllers (test/sim/operators/).
 import type { ImageBehaviour } from '../behaviours.ts';
-import { byImage, idle, log4j, readinessGate, tagOf, waitForMountedSecret } from './common.ts';
+import { byImage, getObject, idle, log4j, readinessGate, tagOf, waitForMountedSecret } from './common.ts';
+import { keyPairOf, serveAdmission, webhooksAreCalled } from './webhook-serving.ts';
 
 const FLINK_IMAGE = /(^|\/)flink-kubernetes-operator[:@]/;
 
@@ -46,7 +47,15 @@ export const flinkOperatorWebhook: ImageBehaviour = {
     const warmup = await gate.open();
     await ctx.log(log4j('o.a.f.k.o.a.FlinkOperatorWebhook', 'Starting Flink Kubernetes Webhook'));
     await ctx.sleep(warmup);
-    await ctx.log(log4j('o.a.f.k.o.a.FlinkOperatorWebhook', `Webhook listening at 0.0.0.0/0.0.0.0:${ctx.env('WEBHOOK_SERVER_PORT') ?? '9443'}`));
+    const port = Number(ctx.env('WEBHOOK_SERVER_PORT') ?? 9443);
+    if (webhooksAreCalled()) {
+      // The real one serves keystore.p12; the simulated keystore is a placeholder, so the same
+      // Secret's tls.crt and tls.key, which cert-manager issued with it.
+      const tls = keyPairOf(await getObject(ctx, `/api/v1/namespaces/${ctx.pod.metadata.namespace}/secrets/webhook-server-cert`));
+      if (!tls) throw new Error('Secret webhook-server-cert has no tls.crt and tls.key');
+      await serveAdmission(ctx, port, tls);
+    }
+    await ctx.log(log4j('o.a.f.k.o.a.FlinkOperatorWebhook', `Webhook listening at 0.0.0.0/0.0.0.0:${port}`));
     return idle(ctx);
   },
 };
