@@ -88,6 +88,18 @@ describe('createToolbox().resolve', () => {
     expect(requests).toEqual([]);
   });
 
+  it('runs a tool without asking its version first (only resolve asks, once)', async () => {
+    const log = join(dir, 'calls.log');
+    await script(join(binDir, 'kind'), `echo "$*" >> '${log}'; echo "kind v0.31.0 go1.24.2 linux/amd64"`);
+    const tools = createToolbox(config(), env);
+    await tools.run('kind', ['get', 'clusters']);
+    await tools.probe('kind', ['get', 'nodes']);
+    expect((await readFile(log, 'utf8')).trim().split('\n')).toEqual(['get clusters', 'get nodes']);
+    expect(await tools.resolve('kind')).toMatchObject({ version: 'v0.31.0', source: 'path' });
+    expect(await tools.resolve('kind')).toMatchObject({ version: 'v0.31.0' });
+    expect((await readFile(log, 'utf8')).trim().split('\n')).toEqual(['get clusters', 'get nodes', 'version']);
+  });
+
   it('uses the cached pinned version when the tool is not on PATH', async () => {
     const cached = await script(join(cache, 'bin', 'kind-v0.32.0'), 'echo "kind v0.32.0 (cached) $*"');
     const tools = createToolbox(config(), env);

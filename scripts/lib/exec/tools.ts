@@ -21,6 +21,9 @@ export interface ResolvedTool {
   source: 'path' | 'cache' | 'download';
 }
 
+/** A tool found, its version known only when it is the pinned one (cached or downloaded). */
+type Located = Omit<ResolvedTool, 'version'> & { version?: string };
+
 export interface ResolveOptions {
   /** Download a missing kind/kubectl/helm (default true); false throws instead. */
   download?: boolean;
@@ -123,6 +126,7 @@ export function dockerFailureMessage(stdout: string, stderr: string): string {
 // Long on purpose: one closure over the resolved tools and their cache, returning the Toolbox's
 // methods; each method is short, and splitting them apart would only pass that state around.
 export function createToolbox(cfg: SandboxConfig, env: NodeJS.ProcessEnv = process.env): Toolbox {
+  const located = new Map<ToolName, Promise<Located>>();
   const resolved = new Map<ToolName, Promise<ResolvedTool>>();
 
   // Tools run with the toolbox's environment (tests and --context point PATH, KUBECONFIG
@@ -155,13 +159,15 @@ export function createToolbox(cfg: SandboxConfig, env: NodeJS.ProcessEnv = proce
     });
   }
 
-  async function doResolve(name: ToolName, opts: ResolveOptions): Promise<ResolvedTool> {
-    if (name === 'docker') {
-      const path = await dockerPath();
-      return { name, path, version: await readVersion(name, path, opts.signal), source: 'path' };
-    }
+  /**
+   * Where the tool is, without asking it anything: running a tool needs only its path, and each
+   * version query is a process of its own (`kind version`, `helm version`) that `up` never reads.
+   * A cached or downloaded tool is the pinned version; one on PATH is asked only by `resolve`.
+   */
+  async function doLocate(name: ToolName, opts: ResolveOptions): Promise<Located> {
+    if (name === 'docker') return { name, path: await dockerPath(), source: 'path' };
     const fromPath = await onPath(name);
-    if (fromPath) return { name, path: fromPath, version: await readVersion(name, fromPath, opts.signal), source: 'path' };
+    if (fromPath) return { name, path: fromPath, source: 'path' };
     const pin = cfg.tools[name];
     const cached = join(cacheDir(env), 'bin', `${name}-${pin.version}`);
     if (await isExecutable(cached)) return { name, path: cached, version: pin.version, source: 'cache' };
@@ -193,25 +199,33 @@ export function createToolbox(cfg: SandboxConfig, env: NodeJS.ProcessEnv = proce
     });
   }
 
+  /** Remembers a pending lookup per tool; a failed one is forgotten (the user may fix it and retry). */
+  function remembered<T>(cache: Map<ToolName, Promise<T>>, name: ToolName, lookup: () => Promise<T>): Promise<T> {
+    const existing = cache.get(name);
+    if (existing) return existing;
+    const pending = lookup();
+    cache.set(name, pending);
+    pending.catch(() => cache.delete(name));
+    return pending;
+  }
+
+  const locate = (name: ToolName, opts: ResolveOptions = {}): Promise<Located> => remembered(located, name, () => doLocate(name, opts));
+
   const toolbox: Toolbox = {
     resolve(name, opts = {}) {
-      const key = name;
-      const existing = resolved.get(key);
-      if (existing) return existing;
-      const pending = doResolve(name, opts);
-      resolved.set(key, pending);
-      // A failed lookup is not remembered: the user may fix it and the caller retry.
-      pending.catch(() => resolved.delete(key));
-      return pending;
+      return remembered(resolved, name, async () => {
+        const tool = await locate(name, opts);
+        return { ...tool, version: tool.version ?? (await readVersion(name, tool.path, opts.signal)) };
+      });
     },
 
     async run(name, args, opts = {}) {
-      const tool = await toolbox.resolve(name, { signal: opts.signal, onProgress: opts.onLine });
+      const tool = await locate(name, { signal: opts.signal, onProgress: opts.onLine });
       return shRun(tool.path, args, withEnv(opts));
     },
 
     async probe(name, args, opts = {}) {
-      const tool = await toolbox.resolve(name, { signal: opts.signal, onProgress: opts.onLine });
+      const tool = await locate(name, { signal: opts.signal, onProgress: opts.onLine });
       return shProbe(tool.path, args, withEnv(opts));
     },
 
