@@ -25,14 +25,14 @@ beforeAll(async () => {
   const bin = join(sim.dir, 'no-kind-bin');
   mkdirSync(bin);
   // A shim of the fake docker that needs nothing else on PATH.
-  writeFileSync(join(bin, 'docker'), `#!/bin/sh\nexec "$SIM_NODE" --no-warnings "${join(dirname(FAKE_BIN_DIR), 'fake-docker.ts')}" "$@"\n`);
+  writeFileSync(join(bin, 'docker'), `#!/bin/sh\nexec "$SIM_NODE" --no-warnings "${join(dirname(FAKE_BIN_DIR), 'tools', 'fake-docker.ts')}" "$@"\n`);
   chmodSync(join(bin, 'docker'), 0o755);
   // zx runs every command through bash, found on PATH.
   const bash = (process.env.PATH ?? '').split(':').map((d) => join(d, 'bash')).find((p) => existsSync(p));
   symlinkSync(bash!, join(bin, 'bash'));
   env = { ...sim.env, PATH: `${bin}:${dirname(process.execPath)}` };
   // What the kind download serves: a kind that is the simulation's fake, pinned by its sha256.
-  const kind = `#!/bin/sh\nexec "$SIM_NODE" --no-warnings "${join(dirname(FAKE_BIN_DIR), 'fake-kind.ts')}" "$@"\n`;
+  const kind = `#!/bin/sh\nexec "$SIM_NODE" --no-warnings "${join(dirname(FAKE_BIN_DIR), 'tools', 'fake-kind.ts')}" "$@"\n`;
   kindServer = await startHttp((req, res) => {
     kindRequests.push(`${req.method} ${req.url}`);
     res.end(kind);

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiError, SimClient, type KubeObject, type ObjectList } from './api-client.ts';
 import { startControllers, type ControllerOptions, type SimTiming } from './controllers/index.ts';
-import { startDownloadServer, type DownloadServer } from './downloads.ts';
+import { startDownloadServer, type DownloadServer } from './tools/downloads.ts';
 import { ACTOR_HEADER, type SimFaults } from './faults.ts';
 import { REAL_KUBECONFIG_ENV } from './real-underlay.ts';
 import { startSimServer } from './api/server.ts';

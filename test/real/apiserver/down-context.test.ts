@@ -19,7 +19,7 @@ import { minioStep } from '../../../scripts/steps/minio.ts';
 import { uninstallFromExisting } from '../../../scripts/steps/uninstall.ts';
 import { readFileSync } from 'node:fs';
 import { crdFixtureFile } from '../../fixtures/crds/location.ts';
-import { startDownloadServer, type DownloadServer } from '../../sim/downloads.ts';
+import { startDownloadServer, type DownloadServer } from '../../sim/tools/downloads.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 
 const bins = inject('controlPlaneBinaries');

@@ -3,7 +3,7 @@
 // <fullname>-webhook / -cainjector and labelled app=webhook / cainjector), values lookups and
 // RBAC rule shorthands.
 import type { Values } from '../tools/helm-values.ts';
-import { type ChartMeta, type ReleaseInfo, compact, get, map } from './common.ts';
+import { type ChartMeta, type ReleaseInfo, compact, get, map } from '../tools/chart-kit.ts';
 
 export type Component = 'controller' | 'cainjector' | 'webhook';
 

@@ -2,7 +2,7 @@
 // controller concern, leader-election Roles in kube-system, the webhook's dynamic-serving Role
 // in the release namespace, and the aggregated view/edit roles.
 import type { KubeObject } from '../api-client.ts';
-import { compact, get } from './common.ts';
+import { compact, get } from '../tools/chart-kit.ts';
 import { ACME, CM, type Component, type Ctx, READ, RW, labels, name, rule, serviceAccount } from './cert-manager-parts.ts';
 
 /** ClusterRoles/Roles and their bindings, one pair per controller concern, as the chart names them. */

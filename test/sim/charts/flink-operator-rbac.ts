@@ -4,7 +4,7 @@
 // namespace and nowhere else; without it the operator gets a ClusterRole and `flink` lives in
 // the release namespace only. The job objects carry helm.sh/resource-policy: keep.
 import type { KubeObject } from '../api-client.ts';
-import { compact, get, map } from './common.ts';
+import { compact, get, map } from '../tools/chart-kit.ts';
 import type { FlinkChartCtx } from './flink-operator.ts';
 
 const ALL = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];

@@ -12,7 +12,7 @@
 // release version (the same image is also tagged with it).
 import type { KubeObject } from '../api-client.ts';
 import type { Values } from '../tools/helm-values.ts';
-import { type ChartRecipe, compact, get, list, map, referenceCrds } from './common.ts';
+import { type ChartRecipe, compact, get, list, map, referenceCrds } from '../tools/chart-kit.ts';
 import { flinkRbac } from './flink-operator-rbac.ts';
 
 // The chart's conf/flink-conf.yaml, which `append: true` puts first (operator keys commented out).

@@ -5,7 +5,7 @@
 // The optional in-chart Logging (`logging.enabled`) and test receiver are left out.
 import type { KubeObject } from '../api-client.ts';
 import type { Values } from '../tools/helm-values.ts';
-import { type ChartRecipe, compact, fullname, get, list, map, referenceCrds } from './common.ts';
+import { type ChartRecipe, compact, fullname, get, list, map, referenceCrds } from '../tools/chart-kit.ts';
 
 const defaults: Values = {
   replicaCount: 1,

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { charts, type ChartMeta, type ChartRecipe } from '../charts.ts';
+import { charts, type ChartMeta, type ChartRecipe } from './chart-recipes.ts';
 import { matchesAny } from '../faults.ts';
 import { ToolExit } from './common.ts';
 

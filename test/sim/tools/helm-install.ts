@@ -6,7 +6,7 @@
 // and the previous one superseded.
 import { parseAllDocuments, stringify } from 'yaml';
 import { ApiError, type KubeObject, type SimClient } from '../api-client.ts';
-import type { ReleaseInfo } from '../charts.ts';
+import type { ReleaseInfo } from './chart-recipes.ts';
 import { ToolExit, type ToolContext } from './common.ts';
 import { resolveChart, type ResolvedChart } from './helm-charts.ts';
 import { createRelease, deleteRelease, listReleases, updateRelease, type Release } from './helm-store.ts';

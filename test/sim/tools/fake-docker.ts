@@ -4,10 +4,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { patchFaults, type DockerImage } from './faults.ts';
-import { imageRepository, normalizeImage } from './image-ref.ts';
-import { DOCKER_DOWN, ToolExit, bool, flag, flags, parseArgs, runTool, type ToolContext } from './tools/common.ts';
-import { renderGoTemplate } from './tools/go-format.ts';
+import { patchFaults, type DockerImage } from '../faults.ts';
+import { imageRepository, normalizeImage } from '../image-ref.ts';
+import { DOCKER_DOWN, ToolExit, bool, flag, flags, parseArgs, runTool, type ToolContext } from './common.ts';
+import { renderGoTemplate } from './go-format.ts';
 
 const VERSION = '28.5.1';
 const API = '1.51';

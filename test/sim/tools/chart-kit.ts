@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { crdFixtureDir } from '../../fixtures/crds/location.ts';
 import type { KubeObject } from '../api-client.ts';
-import type { Values } from '../tools/helm-values.ts';
+import type { Values } from './helm-values.ts';
 
 export interface ReleaseInfo {
   name: string;

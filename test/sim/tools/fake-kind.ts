@@ -3,12 +3,12 @@
 // SIM_URL. Output and exit codes follow kind v0.32 (status lines on stderr, data on stdout).
 import { existsSync, readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import type { KubeObject } from './api-client.ts';
-import { normalizeImage } from './image-ref.ts';
-import { DOCKER_DOWN, ToolExit, bool, flag, flags, parseArgs, runTool, type ToolContext } from './tools/common.ts';
-import { formatDuration, parseDuration } from './tools/go-format.ts';
-import { DEFAULT_NODE_IMAGE, KIND_VERSION, bootstrap, type KindNode } from './tools/kind-cluster.ts';
-import { kindKubeconfig, kindTarget, mergeKindContext, removeKindContext } from './tools/kubeconfig.ts';
+import type { KubeObject } from '../api-client.ts';
+import { normalizeImage } from '../image-ref.ts';
+import { DOCKER_DOWN, ToolExit, bool, flag, flags, parseArgs, runTool, type ToolContext } from './common.ts';
+import { formatDuration, parseDuration } from './go-format.ts';
+import { DEFAULT_NODE_IMAGE, KIND_VERSION, bootstrap, type KindNode } from './kind-cluster.ts';
+import { kindKubeconfig, kindTarget, mergeKindContext, removeKindContext } from './kubeconfig.ts';
 
 const USAGE = `kind creates and manages local Kubernetes clusters using Docker container 'nodes'
 

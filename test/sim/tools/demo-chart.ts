@@ -1,7 +1,7 @@
 // `helm create`'s starter chart as a recipe: the smallest chart, used by the fake helm's tests.
 import type { KubeObject } from '../api-client.ts';
-import type { ChartRecipe } from './common.ts';
-import { chartLabels, fullname, get } from './common.ts';
+import type { ChartRecipe } from './chart-kit.ts';
+import { chartLabels, fullname, get } from './chart-kit.ts';
 
 /** `helm create`'s starter chart, trimmed: a Deployment, a Service and a ServiceAccount. */
 export const demo: ChartRecipe = {

@@ -4,16 +4,16 @@
 // the CLI can see it (names, labels, images, ports, env, webhooks, RBAC), and leave out what
 // nothing observes (Prometheus objects, PodDisruptionBudgets, Helm hooks).
 //
-// Extending: write charts/<chart>.ts (helpers in charts/common.ts) and add it to `charts`,
-// keyed by chart name.
-import { certManager } from './charts/cert-manager.ts';
-import type { ChartRecipe } from './charts/common.ts';
-import { demo } from './charts/demo.ts';
-import { flinkOperator } from './charts/flink-operator.ts';
-import { loggingOperator } from './charts/logging-operator.ts';
+// Extending: write <system>/chart.ts (helpers in chart-kit.ts) and add it to `charts`, keyed
+// by chart name.
+import { certManager } from '../charts/cert-manager.ts';
+import type { ChartRecipe } from './chart-kit.ts';
+import { demo } from './demo-chart.ts';
+import { flinkOperator } from '../charts/flink-operator.ts';
+import { loggingOperator } from '../charts/logging-operator.ts';
 
-export type { ChartMeta, ChartRecipe, ReleaseInfo } from './charts/common.ts';
-export { chartLabels, fullname } from './charts/common.ts';
+export type { ChartMeta, ChartRecipe, ReleaseInfo } from './chart-kit.ts';
+export { chartLabels, fullname } from './chart-kit.ts';
 
 export const charts: Record<string, ChartRecipe> = {
   demo,

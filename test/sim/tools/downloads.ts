@@ -9,12 +9,12 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
-import type { KubeObject } from './api-client.ts';
-import { crdFixtureFile } from '../fixtures/crds/location.ts';
-import type { DownloadsFault } from './faults.ts';
-import { matchesAny } from './faults.ts';
-import { eckOperatorObjects } from './manifests/eck-operator.ts';
-import { ingressNginxObjects } from './manifests/ingress-nginx.ts';
+import type { KubeObject } from '../api-client.ts';
+import { crdFixtureFile } from '../../fixtures/crds/location.ts';
+import type { DownloadsFault } from '../faults.ts';
+import { matchesAny } from '../faults.ts';
+import { eckOperatorObjects } from '../manifests/eck-operator.ts';
+import { ingressNginxObjects } from '../manifests/ingress-nginx.ts';
 
 /** ECK versions whose CRDs we hold (the fixture is 3.5.0's). */
 export const ECK_VERSIONS = ['3.5.0'];

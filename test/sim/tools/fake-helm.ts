@@ -1,14 +1,14 @@
-// A fake `helm` (v3.19) that installs chart recipes (test/sim/charts.ts) into the simulated
+// A fake `helm` (v3.19) that installs chart recipes (test/sim/tools/chart-recipes.ts) into the simulated
 // cluster it finds through the kubeconfig, stores releases as Helm 3 does (Secrets
 // sh.helm.release.v1.*), and prints and fails like helm.
 import { stringify } from 'yaml';
-import { SimClient } from './api-client.ts';
-import { ToolExit, bool, flag, flags, parseArgs, runTool, type ParsedArgs, type ToolContext } from './tools/common.ts';
-import { goTime, parseDuration, renderGoTemplate } from './tools/go-format.ts';
-import { readRepos, resolveChart, writeRepos } from './tools/helm-charts.ts';
-import { installOrUpgrade, manifestObjects, printRelease, sortForInstall } from './tools/helm-install.ts';
-import { deleteRelease, listReleases, updateRelease, type Release } from './tools/helm-store.ts';
-import { resolveContext } from './tools/kubeconfig.ts';
+import { SimClient } from '../api-client.ts';
+import { ToolExit, bool, flag, flags, parseArgs, runTool, type ParsedArgs, type ToolContext } from './common.ts';
+import { goTime, parseDuration, renderGoTemplate } from './go-format.ts';
+import { readRepos, resolveChart, writeRepos } from './helm-charts.ts';
+import { installOrUpgrade, manifestObjects, printRelease, sortForInstall } from './helm-install.ts';
+import { deleteRelease, listReleases, updateRelease, type Release } from './helm-store.ts';
+import { resolveContext } from './kubeconfig.ts';
 
 const VERSION = { Version: 'v3.19.0', GitCommit: '3d8990f0836691f0229297773f3524598f46bda6', GitTreeState: 'clean', GoVersion: 'go1.24.7' };
 
