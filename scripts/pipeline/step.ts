@@ -56,6 +56,12 @@ export interface Step {
   /** Namespaces whose pods the step creates: watched for stuck pods while it runs. */
   namespaces?(config: SandboxConfig): string[];
   plan(config: SandboxConfig): PlanAction[];
+  /**
+   * Starts the read-only probes isDone will ask (`kind get clusters`, `helm list`) through
+   * steps/probes.ts, so that the preflight runs them all at once beside `docker info` instead of
+   * each step asking in its turn. Never throws; isDone still decides, asking again after a failure.
+   */
+  prefetch?(ctx: StepContext): void;
   /** True when the desired state is already in place (then apply and ready are skipped). */
   isDone?(ctx: StepContext): Promise<boolean>;
   apply(ctx: StepContext): Promise<void>;

@@ -12,6 +12,7 @@ import type { CheckResult } from '../lib/wait/checks.ts';
 import { Ready, type WaitStrategy } from '../lib/wait/strategy.ts';
 import type { Step, StepContext } from '../pipeline/step.ts';
 import { parseKindConfig } from './kind-config.ts';
+import { askOnce, prefetch } from './probes.ts';
 
 /** kind-config.yaml with the configured host ports for the ingress controller. */
 export async function renderKindConfig(cfg: SandboxConfig): Promise<string> {
@@ -33,11 +34,18 @@ export function kindCreateArgs(cfg: SandboxConfig, configPath: string): string[]
   return ['create', 'cluster', '--name', cfg.cluster.name, '--config', configPath, '--image', cfg.cluster.nodeImage, '--wait', '0s'];
 }
 
-export async function kindClusterExists(ctx: StepContext): Promise<boolean> {
+async function kindClusters(ctx: StepContext): Promise<string[]> {
   const tools = await ctx.services.tools();
   const res = await tools.probe('kind', ['get', 'clusters'], { signal: ctx.signal });
   if (!res.ok) throw new SandboxError(`cannot list kind clusters: ${res.stderr.trim() || `exit ${res.code}`}`, { hint: 'run `sandbox doctor`' });
-  return res.stdout.split('\n').map((l) => l.trim()).includes(ctx.config.cluster.name);
+  return res.stdout.split('\n').map((l) => l.trim());
+}
+
+const KIND_CLUSTERS = 'kind get clusters';
+
+/** One `kind get clusters` per run, possibly started by the preflight (steps/probes.ts). */
+export async function kindClusterExists(ctx: StepContext): Promise<boolean> {
+  return (await askOnce(ctx, KIND_CLUSTERS, () => kindClusters(ctx))).includes(ctx.config.cluster.name);
 }
 
 const DEFAULT_SC = 'storageclass.kubernetes.io/is-default-class';
@@ -84,6 +92,9 @@ export const clusterStep: Step = {
       { kind: 'command', argv: ['kind', 'get', 'clusters'] },
       { kind: 'command', argv: ['kind', ...kindCreateArgs(cfg, kindConfigPath())] },
     ];
+  },
+  prefetch(ctx) {
+    if (ctx.config.cluster.provider === 'kind') prefetch(ctx, KIND_CLUSTERS, () => kindClusters(ctx));
   },
   async isDone(ctx) {
     if (ctx.config.cluster.provider === 'existing') return true;

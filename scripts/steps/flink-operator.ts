@@ -5,7 +5,8 @@
 import type { SandboxConfig } from '../lib/config.ts';
 import { renderFlinkDeployment } from '../lib/flink/deployment.ts';
 import { Ready } from '../lib/wait/strategy.ts';
-import { helmInstall, loadPatch, helmPlan, helmReleaseInPlace, helmShowCrds, loadManifest, type HelmRelease } from './kit.ts';
+import { helmReleaseInPlace, prefetchReleases } from './helm-releases.ts';
+import { helmInstall, loadPatch, helmPlan, helmShowCrds, loadManifest, type HelmRelease } from './kit.ts';
 import { deploymentsStatus } from './release-status.ts';
 import type { Step } from '../pipeline/step.ts';
 
@@ -40,6 +41,7 @@ export const flinkOperatorStep: Step = {
       helmPlan(cfg, rel),
     ];
   },
+  prefetch: prefetchReleases,
   isDone: (ctx) => helmReleaseInPlace(ctx, flinkOperatorRelease(ctx.config), 'flink-kubernetes-operator'),
   async apply(ctx) {
     const rel = flinkOperatorRelease(ctx.config);

@@ -6,8 +6,9 @@
 import type { SandboxConfig } from '../lib/config.ts';
 import type { Kube, KubeObject } from '../lib/kube/kube.ts';
 import { Ready } from '../lib/wait/strategy.ts';
+import { helmReleaseInPlace, prefetchReleases } from './helm-releases.ts';
 import {
-  applyObjects, ensureNamespace, helmInstall, helmPlan, helmReleaseInPlace, helmShowCrds, inNamespace, loadManifest,
+  applyObjects, ensureNamespace, helmInstall, helmPlan, helmShowCrds, inNamespace, loadManifest,
   objectsInPlace, type HelmRelease,
 } from './kit.ts';
 import { deploymentsStatus } from './release-status.ts';
@@ -41,6 +42,7 @@ export const loggingOperatorStep: Step = {
       helmPlan(cfg, rel),
     ];
   },
+  prefetch: prefetchReleases,
   isDone: (ctx) => helmReleaseInPlace(ctx, loggingOperatorRelease(ctx.config), 'logging-operator'),
   async apply(ctx) {
     const rel = loggingOperatorRelease(ctx.config);

@@ -28,6 +28,7 @@ export function preflightStep(allSteps: () => readonly Step[]): Step {
     ],
     async apply(ctx) {
       const cfg = ctx.config;
+      for (const step of allSteps()) step.prefetch?.(ctx);
       if (!needsDocker(cfg)) {
         ctx.output('existing cluster and prebuilt job image: Docker not needed');
         return;
