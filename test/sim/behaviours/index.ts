@@ -1,7 +1,7 @@
 // The platform's container behaviours, in match order (they go above the generic defaults in
 // ../behaviours.ts; the certgen Jobs must win over the generic Job behaviour).
 import type { ImageBehaviour } from '../behaviours.ts';
-import { certManagerCainjector, certManagerController, certManagerWebhook } from './cert-manager.ts';
+import { certManagerCainjector, certManagerController, certManagerWebhook } from '../cert-manager/behaviours.ts';
 import { ingressCertgen, ingressController } from './ingress-nginx.ts';
 import { eckOperatorMain, flinkOperatorMain, flinkOperatorWebhook, loggingOperatorMain } from './operators.ts';
 

@@ -6,7 +6,7 @@
 //
 // Extending: write <system>/chart.ts (helpers in chart-kit.ts) and add it to `charts`, keyed
 // by chart name.
-import { certManager } from '../charts/cert-manager.ts';
+import { certManager } from '../cert-manager/chart.ts';
 import type { ChartRecipe } from './chart-kit.ts';
 import { demo } from './demo-chart.ts';
 import { flinkOperator } from '../charts/flink-operator.ts';

@@ -7,8 +7,8 @@
 // is left out (the fake helm runs no hooks).
 import type { KubeObject } from '../api-client.ts';
 import type { Values } from '../tools/helm-values.ts';
-import { ACME, CM, CONTAINER_SECURITY, RUN_AS_NON_ROOT, type Component, type Ctx, image, labels, name, selector, serviceAccount, v } from './cert-manager-parts.ts';
-import { rbac } from './cert-manager-rbac.ts';
+import { ACME, CM, CONTAINER_SECURITY, RUN_AS_NON_ROOT, type Component, type Ctx, image, labels, name, selector, serviceAccount, v } from './chart-parts.ts';
+import { rbac } from './chart-rbac.ts';
 import { type ChartRecipe, compact, fullname, get, map, referenceCrds } from '../tools/chart-kit.ts';
 
 const defaults: Values = {

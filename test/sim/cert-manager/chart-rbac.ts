@@ -3,7 +3,7 @@
 // in the release namespace, and the aggregated view/edit roles.
 import type { KubeObject } from '../api-client.ts';
 import { compact, get } from '../tools/chart-kit.ts';
-import { ACME, CM, type Component, type Ctx, READ, RW, labels, name, rule, serviceAccount } from './cert-manager-parts.ts';
+import { ACME, CM, type Component, type Ctx, READ, RW, labels, name, rule, serviceAccount } from './chart-parts.ts';
 
 /** ClusterRoles/Roles and their bindings, one pair per controller concern, as the chart names them. */
 export function rbac(c: Ctx): KubeObject[] {
