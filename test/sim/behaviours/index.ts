@@ -2,7 +2,7 @@
 // ../behaviours.ts; the certgen Jobs must win over the generic Job behaviour).
 import type { ImageBehaviour } from '../behaviours.ts';
 import { certManagerCainjector, certManagerController, certManagerWebhook } from '../cert-manager/behaviours.ts';
-import { ingressCertgen, ingressController } from './ingress-nginx.ts';
+import { ingressCertgen, ingressController } from '../ingress-nginx/behaviours.ts';
 import { eckOperatorMain, flinkOperatorMain, flinkOperatorWebhook, loggingOperatorMain } from './operators.ts';
 
 export { DEFAULT_WEBHOOK_WARMUP_MS } from './common.ts';

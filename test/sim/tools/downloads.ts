@@ -2,7 +2,7 @@
 // (download.elastic.co for ECK, raw.githubusercontent.com for ingress-nginx's kind provider):
 //   /eck/<V>/crds.yaml                          the real CRDs (test/fixtures/crds/eck-all-crds.yaml)
 //   /eck/<V>/operator.yaml                      the operator manifest (manifests/eck-operator.ts)
-//   /ingress-nginx/controller-v<V>/deploy.yaml  the kind provider manifest (manifests/ingress-nginx.ts)
+//   /ingress-nginx/controller-v<V>/deploy.yaml  the kind provider manifest (ingress-nginx/manifest.ts)
 // Anything else is 404. The `downloads` fault knob makes it answer an error status or drop
 // connections, for some paths, some number of times.
 import { readFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { crdFixtureFile } from '../../fixtures/crds/location.ts';
 import type { DownloadsFault } from '../faults.ts';
 import { matchesAny } from '../faults.ts';
 import { eckOperatorObjects } from '../manifests/eck-operator.ts';
-import { ingressNginxObjects } from '../manifests/ingress-nginx.ts';
+import { ingressNginxObjects } from '../ingress-nginx/manifest.ts';
 
 /** ECK versions whose CRDs we hold (the fixture is 3.5.0's). */
 export const ECK_VERSIONS = ['3.5.0'];
