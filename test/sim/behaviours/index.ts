@@ -5,7 +5,7 @@ import { certManagerCainjector, certManagerController, certManagerWebhook } from
 import { ingressCertgen, ingressController } from '../ingress-nginx/behaviours.ts';
 import { eckOperatorMain, flinkOperatorMain, flinkOperatorWebhook, loggingOperatorMain } from './operators.ts';
 
-export { DEFAULT_WEBHOOK_WARMUP_MS } from './common.ts';
+export { DEFAULT_WEBHOOK_WARMUP_MS } from '../controllers/behaviour-kit.ts';
 
 export const platformBehaviours: ImageBehaviour[] = [
   certManagerController,

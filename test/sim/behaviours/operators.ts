@@ -3,8 +3,8 @@
 // and the Flink webhook's dependency on the keystore Secret cert-manager issues. What the
 // operators DO with their custom resources is simulated by controllers (test/sim/operators/).
 import type { ImageBehaviour } from '../behaviours.ts';
-import { byImage, getObject, idle, log4j, readinessGate, tagOf, waitForMountedSecret } from './common.ts';
-import { keyPairOf, serveAdmission, webhooksAreCalled } from './webhook-serving.ts';
+import { byImage, getObject, idle, log4j, readinessGate, tagOf, waitForMountedSecret } from '../controllers/behaviour-kit.ts';
+import { keyPairOf, serveAdmission, webhooksAreCalled } from '../controllers/webhook-serving.ts';
 
 const FLINK_IMAGE = /(^|\/)flink-kubernetes-operator[:@]/;
 

@@ -5,8 +5,8 @@
 // serving CA Secret and answers (is Ready) only after a warm-up (`webhookWarmupMs`).
 import type { KubeObject } from '../api-client.ts';
 import type { ContainerContext, ImageBehaviour } from '../behaviours.ts';
-import { b64, byImage, fakePem, getObject, idle, klog, readinessGate, tagOf } from '../behaviours/common.ts';
-import { keyPairOf, makeCert, type KeyPair, serveAdmission, webhooksAreCalled } from '../behaviours/webhook-serving.ts';
+import { b64, byImage, fakePem, getObject, idle, klog, readinessGate, tagOf } from '../controllers/behaviour-kit.ts';
+import { keyPairOf, makeCert, type KeyPair, serveAdmission, webhooksAreCalled } from '../controllers/webhook-serving.ts';
 
 const CM = '/apis/cert-manager.io/v1';
 

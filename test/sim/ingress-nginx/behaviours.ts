@@ -2,8 +2,8 @@
 // webhook's TLS Secret, `patch` puts its CA into the ValidatingWebhookConfiguration and exits),
 // and the controller, which mounts that Secret and answers admission calls after a warm-up.
 import type { ContainerContext, ImageBehaviour } from '../behaviours.ts';
-import { b64, byImage, fakePem, getObject, idle, klog, readinessGate, tagOf, waitForMountedSecret } from '../behaviours/common.ts';
-import { keyPairOf, makeCert, serveAdmission, webhooksAreCalled } from '../behaviours/webhook-serving.ts';
+import { b64, byImage, fakePem, getObject, idle, klog, readinessGate, tagOf, waitForMountedSecret } from '../controllers/behaviour-kit.ts';
+import { keyPairOf, makeCert, serveAdmission, webhooksAreCalled } from '../controllers/webhook-serving.ts';
 
 function arg(ctx: ContainerContext, name: string): string | undefined {
   const pre = `--${name}=`;

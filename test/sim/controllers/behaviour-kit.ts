@@ -1,6 +1,7 @@
-// Small helpers the platform container behaviours share: log line formats (klog, log4j,
-// zap/ECS JSON), the webhook warm-up knob, waiting for a Secret a real kubelet would have
-// mounted, and fake PEM material. Types only from ../behaviours.ts (it imports this folder).
+// Small helpers the simulated systems' container behaviours share: log line formats (klog,
+// log4j, zap/ECS JSON), the webhook warm-up knob, waiting for a Secret a real kubelet would have
+// mounted, and fake PEM material. Types only from the behaviours registry (it imports the
+// systems, which import this file).
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../api-client.ts';
 import type { ContainerContext, ContainerSpec, ImageBehaviour } from '../behaviours.ts';
