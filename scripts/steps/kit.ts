@@ -166,7 +166,38 @@ export async function helmInstall(ctx: StepContext, rel: HelmRelease): Promise<v
   await ensureNamespace(ctx, rel.namespace);
   await fromFirstRepo(ctx, rel, `helm could not install ${rel.release} (chart ${rel.chart} ${rel.version})`, async (repo) => {
     ctx.output(`helm upgrade --install ${rel.release} ${rel.chart} ${rel.version}${repo ? ` (${repo})` : ''}`);
-    await tools.run('helm', helmArgs(ctx.config, rel, repo), { signal: ctx.signal, onLine: ctx.output });
+    const install = (): Promise<unknown> => tools.run('helm', helmArgs(ctx.config, rel, repo), { signal: ctx.signal, onLine: ctx.output });
+    try {
+      await install();
+    } catch (err) {
+      if (!(err instanceof Error) || !HELM_PENDING.test(err.message) || !(await clearPendingInstall(ctx, rel))) throw err;
+      await install();
+    }
   });
   recordRelease(ctx, rel);
+}
+
+/** What helm says about a release an earlier helm left pending (killed mid-way: a second Ctrl-C). */
+const HELM_PENDING = /another operation \(install\/upgrade\/rollback\) is in progress/;
+
+/**
+ * A first install that an earlier run's helm left `pending-install` (it was killed before it
+ * could mark the release failed) blocks every later install. Nothing of it was ever deployed,
+ * so it is uninstalled and installed again; true when that was done. A pending upgrade or
+ * rollback had a deployed revision before it: rolling back is the user's call, the error says how.
+ */
+async function clearPendingInstall(ctx: StepContext, rel: HelmRelease): Promise<boolean> {
+  const tools = await ctx.services.tools();
+  const target = [...kubeTargetArgs(ctx.config), '--namespace', rel.namespace];
+  const { stdout } = await tools.run('helm', ['list', ...target, '--pending', '--filter', `^${rel.release}$`, '--output', 'json'], { signal: ctx.signal });
+  const entry = (JSON.parse(stdout || '[]') as HelmListEntry[]).find((e) => e.name === rel.release);
+  if (!entry) return false;
+  if (entry.status !== 'pending-install') {
+    throw new SandboxError(`helm release ${rel.namespace}/${rel.release} is ${entry.status}: an earlier helm was stopped mid-way`, {
+      hint: `roll it back (\`helm rollback ${rel.release} --namespace ${rel.namespace}\`), then re-run`,
+    });
+  }
+  ctx.output(`helm release ${rel.release} was left pending-install by an interrupted run: uninstalling it to install again`);
+  await tools.run('helm', ['uninstall', rel.release, ...target], { signal: ctx.signal, onLine: ctx.output });
+  return true;
 }
