@@ -2,9 +2,9 @@
 // query types the sandbox uses, sorting and paging, and the refusals ES gives (text fields cannot
 // be sorted, the result window is bounded, search_after needs a matching sort).
 import { describe, expect, it } from 'vitest';
-import { EsIndex } from '../sim/operators/eck-es-index.ts';
-import { EsError } from '../sim/operators/eck-es-query.ts';
-import { count, search } from '../sim/operators/eck-es-search.ts';
+import { EsIndex } from '../sim/eck/es-index.ts';
+import { EsError } from '../sim/eck/es-query.ts';
+import { count, search } from '../sim/eck/es-search.ts';
 
 function doc(seq: number, pod: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {

@@ -3,7 +3,8 @@
 import type { ImageBehaviour } from '../behaviours.ts';
 import { certManagerCainjector, certManagerController, certManagerWebhook } from '../cert-manager/behaviours.ts';
 import { ingressCertgen, ingressController } from '../ingress-nginx/behaviours.ts';
-import { eckOperatorMain, flinkOperatorMain, flinkOperatorWebhook, loggingOperatorMain } from './operators.ts';
+import { eckOperatorMain } from '../eck/behaviours.ts';
+import { flinkOperatorMain, flinkOperatorWebhook, loggingOperatorMain } from './operators.ts';
 
 export { DEFAULT_WEBHOOK_WARMUP_MS } from '../controllers/behaviour-kit.ts';
 

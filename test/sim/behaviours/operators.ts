@@ -75,24 +75,3 @@ export const loggingOperatorMain: ImageBehaviour = {
     return idle(ctx);
   },
 };
-
-export const eckOperatorMain: ImageBehaviour = {
-  name: 'eck-operator',
-  matches: byImage(/\/eck\/eck-operator(-ubi)?:/),
-  async run(ctx) {
-    const gate = readinessGate(ctx);
-    const warmup = await gate.open();
-    const version = tagOf(ctx.container.image);
-    const line = (logger: string, message: string, extra: Record<string, unknown> = {}): string =>
-      JSON.stringify({ 'log.level': 'info', '@timestamp': new Date().toISOString(), 'log.logger': logger, message, 'service.version': `${version}+3ba5a3f8`, 'service.type': 'eck', 'ecs.version': '1.4.0', ...extra });
-    await ctx.log(
-      line('manager', 'maxprocs: Updating GOMAXPROCS=1: determined from CPU quota'),
-      line('manager', 'Setting default container registry', { container_registry: 'docker.elastic.co' }),
-      line('manager', 'Setting up controllers'),
-    );
-    await ctx.sleep(warmup);
-    await ctx.log(line('manager', 'Starting the manager', { uuid: ctx.pod.metadata.uid, namespace: ctx.pod.metadata.namespace, version, build_hash: '3ba5a3f8' }), line('controller-runtime.webhook', 'Serving webhook server', { host: '', port: 9443 }));
-    return idle(ctx);
-  },
-};
-

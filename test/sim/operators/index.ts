@@ -8,15 +8,15 @@
 // Inspecting the Flink job model from a test: `flinkWorld(sim.url).model(ns, name)` (flink-job.ts).
 import { imageBehaviours, type ImageBehaviour } from '../behaviours.ts';
 import type { ControllerContext } from '../controllers/context.ts';
-import { eckBehaviours } from './eck-behaviours.ts';
-import { startEck } from './eck.ts';
+import { eckBehaviours } from '../eck/behaviours.ts';
+import { startEck } from '../eck/operator.ts';
 import { flinkBehaviours } from './flink-cluster.ts';
 import { startFlinkOperator } from './flink-operator.ts';
 import { fluentbitBehaviour } from './logging-fluentbit.ts';
 import { fluentdBehaviour } from './logging-fluentd.ts';
 import { startLoggingOperator } from './logging-operator.ts';
 
-export { ECK_WORKLOAD } from './eck.ts';
+export { ECK_WORKLOAD } from '../eck/operator.ts';
 export { FLINK_WORKLOAD } from './flink-operator.ts';
 export { LOGGING_WORKLOAD } from './logging-operator.ts';
 export { flinkWorld, type FlinkJobModel, type RestoreRecord, type Snapshot } from './flink-job.ts';

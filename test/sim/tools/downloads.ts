@@ -1,7 +1,7 @@
 // A static HTTP server standing in for the places the CLI downloads upstream manifests from
 // (download.elastic.co for ECK, raw.githubusercontent.com for ingress-nginx's kind provider):
 //   /eck/<V>/crds.yaml                          the real CRDs (test/fixtures/crds/eck-all-crds.yaml)
-//   /eck/<V>/operator.yaml                      the operator manifest (manifests/eck-operator.ts)
+//   /eck/<V>/operator.yaml                      the operator manifest (eck/manifest.ts)
 //   /ingress-nginx/controller-v<V>/deploy.yaml  the kind provider manifest (ingress-nginx/manifest.ts)
 // Anything else is 404. The `downloads` fault knob makes it answer an error status or drop
 // connections, for some paths, some number of times.
@@ -13,7 +13,7 @@ import type { KubeObject } from '../api-client.ts';
 import { crdFixtureFile } from '../../fixtures/crds/location.ts';
 import type { DownloadsFault } from '../faults.ts';
 import { matchesAny } from '../faults.ts';
-import { eckOperatorObjects } from '../manifests/eck-operator.ts';
+import { eckOperatorObjects } from '../eck/manifest.ts';
 import { ingressNginxObjects } from '../ingress-nginx/manifest.ts';
 
 /** ECK versions whose CRDs we hold (the fixture is 3.5.0's). */

@@ -3,7 +3,7 @@
 // and bool (must, filter, should, must_not, minimum_should_match). Text fields are matched on
 // their analysed words, keyword fields on the exact string, as ES does; a field no document has
 // matches nothing. Relevance is not modelled: every hit scores 1.
-import { type EsIndex, type StoredDoc, analyze, isObject, parseDate } from './eck-es-index.ts';
+import { type EsIndex, type StoredDoc, analyze, isObject, parseDate } from './es-index.ts';
 
 /** An error as ES reports it: HTTP status, `type` and `reason`. */
 export class EsError extends Error {

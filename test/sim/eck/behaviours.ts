@@ -1,17 +1,19 @@
-// Container behaviours for the pods ECK creates. Elasticsearch writes its ECS JSON startup
-// lines and serves its REST API for real (eck-es-server.ts): an HTTPS server on 127.0.0.1 that
-// the simulated kubelet registers as the pod's port 9200, so a port-forward to the Service
-// `<name>-es-http` reaches it, and the pipeline's fluentd writes to it. Its indices belong to the
-// Elasticsearch object (its data volume), so they survive a pod restart. Kibana only passes its
-// readiness probe once the Elasticsearch it is associated with is usable (phase Ready, health
-// green or yellow), which it learns through the API: so a red cluster keeps Kibana's health
-// red, as with the real stack.
+// Container behaviours of ECK: the operator's own pod (`eckOperatorMain`: startup lines in its
+// JSON format, Ready after the webhook warm-up), and the pods it creates. Elasticsearch writes
+// its ECS JSON startup lines and serves its REST API for real (es-server.ts): an HTTPS server on
+// 127.0.0.1 that the simulated kubelet registers as the pod's port 9200, so a port-forward to
+// the Service `<name>-es-http` reaches it, and the pipeline's fluentd writes to it. Its indices
+// belong to the Elasticsearch object (its data volume), so they survive a pod restart. Kibana
+// only passes its readiness probe once the Elasticsearch it is associated with is usable (phase
+// Ready, health green or yellow), which it learns through the API: so a red cluster keeps
+// Kibana's health red, as with the real stack.
 import type { KubeObject } from '../api-client.ts';
 import type { ContainerContext, ImageBehaviour } from '../behaviours.ts';
+import { byImage, idle, readinessGate, tagOf } from '../controllers/behaviour-kit.ts';
 import { simMs } from '../time-scale.ts';
-import { ES_CLUSTER, ES_TYPE, KB_NAME } from './eck-objects.ts';
-import { EsData, startEsServer } from './eck-es-server.ts';
-import { serviceCertificate } from './eck-tls.ts';
+import { ES_CLUSTER, ES_TYPE, KB_NAME } from './objects.ts';
+import { EsData, startEsServer } from './es-server.ts';
+import { serviceCertificate } from './tls.ts';
 
 /** ES's default index.refresh_interval: documents become searchable within a second. */
 const REFRESH_MS = 1000;
@@ -144,3 +146,24 @@ export const kibanaBehaviour: ImageBehaviour = {
 };
 
 export const eckBehaviours: ImageBehaviour[] = [elasticsearchBehaviour, kibanaBehaviour];
+
+export const eckOperatorMain: ImageBehaviour = {
+  name: 'eck-operator',
+  matches: byImage(/\/eck\/eck-operator(-ubi)?:/),
+  async run(ctx) {
+    const gate = readinessGate(ctx);
+    const warmup = await gate.open();
+    const version = tagOf(ctx.container.image);
+    const line = (logger: string, message: string, extra: Record<string, unknown> = {}): string =>
+      JSON.stringify({ 'log.level': 'info', '@timestamp': new Date().toISOString(), 'log.logger': logger, message, 'service.version': `${version}+3ba5a3f8`, 'service.type': 'eck', 'ecs.version': '1.4.0', ...extra });
+    await ctx.log(
+      line('manager', 'maxprocs: Updating GOMAXPROCS=1: determined from CPU quota'),
+      line('manager', 'Setting default container registry', { container_registry: 'docker.elastic.co' }),
+      line('manager', 'Setting up controllers'),
+    );
+    await ctx.sleep(warmup);
+    await ctx.log(line('manager', 'Starting the manager', { uuid: ctx.pod.metadata.uid, namespace: ctx.pod.metadata.namespace, version, build_hash: '3ba5a3f8' }), line('controller-runtime.webhook', 'Serving webhook server', { host: '', port: 9443 }));
+    return idle(ctx);
+  },
+};
+

@@ -2,8 +2,8 @@
 // `sort` (fields, `_doc`, `_score`; dates sort and report as epoch milliseconds; text fields are
 // refused as ES refuses them), `from`/`size` within index.max_result_window, `search_after`,
 // `track_total_hits` and `_source` includes. Answers have ES's shape.
-import { type EsIndex, type StoredDoc, isObject, parseDate } from './eck-es-index.ts';
-import { EsError, compileQuery } from './eck-es-query.ts';
+import { type EsIndex, type StoredDoc, isObject, parseDate } from './es-index.ts';
+import { EsError, compileQuery } from './es-query.ts';
 
 const MAX_RESULT_WINDOW = 10_000;
 

@@ -7,9 +7,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Server, createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { EsIndex, isObject } from './eck-es-index.ts';
-import { EsError } from './eck-es-query.ts';
-import { count, search } from './eck-es-search.ts';
+import { EsIndex, isObject } from './es-index.ts';
+import { EsError } from './es-query.ts';
+import { count, search } from './es-search.ts';
 
 /** The indices of one cluster (what its data volume holds). */
 export class EsData {
