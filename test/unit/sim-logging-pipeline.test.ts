@@ -13,7 +13,7 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../sim/api-client.ts';
 import type { Sim } from '../sim/harness.ts';
-import { OutputBuffer } from '../sim/operators/logging-buffer.ts';
+import { OutputBuffer } from '../sim/logging/buffer.ts';
 import { ensureNamespace, installOperator, isReady, operatorSim } from './sim-operators-fixture.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

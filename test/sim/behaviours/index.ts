@@ -4,7 +4,8 @@ import type { ImageBehaviour } from '../behaviours.ts';
 import { certManagerCainjector, certManagerController, certManagerWebhook } from '../cert-manager/behaviours.ts';
 import { ingressCertgen, ingressController } from '../ingress-nginx/behaviours.ts';
 import { eckOperatorMain } from '../eck/behaviours.ts';
-import { flinkOperatorMain, flinkOperatorWebhook, loggingOperatorMain } from './operators.ts';
+import { loggingOperatorMain } from '../logging/behaviours.ts';
+import { flinkOperatorMain, flinkOperatorWebhook } from './operators.ts';
 
 export { DEFAULT_WEBHOOK_WARMUP_MS } from '../controllers/behaviour-kit.ts';
 

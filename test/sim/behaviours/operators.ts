@@ -59,19 +59,3 @@ export const flinkOperatorWebhook: ImageBehaviour = {
     return idle(ctx);
   },
 };
-
-export const loggingOperatorMain: ImageBehaviour = {
-  name: 'logging-operator',
-  matches: byImage(/\/kube-logging\/logging-operator:/),
-  async run(ctx) {
-    const ts = (): string => new Date().toISOString();
-    await ctx.log(
-      `${ts()}\tINFO\tsetup\tstarting logging-operator\t{"version": "${tagOf(ctx.container.image)}"}`,
-      `${ts()}\tINFO\tcontroller-runtime.metrics\tStarting metrics server`,
-      `${ts()}\tINFO\tStarting EventSource\t{"controller": "logging", "controllerGroup": "logging.banzaicloud.io", "controllerKind": "Logging"}`,
-      `${ts()}\tINFO\tStarting Controller\t{"controller": "logging", "controllerGroup": "logging.banzaicloud.io", "controllerKind": "Logging"}`,
-      `${ts()}\tINFO\tStarting workers\t{"controller": "logging", "controllerGroup": "logging.banzaicloud.io", "controllerKind": "Logging", "worker count": 1}`,
-    );
-    return idle(ctx);
-  },
-};

@@ -12,13 +12,13 @@ import { eckBehaviours } from '../eck/behaviours.ts';
 import { startEck } from '../eck/operator.ts';
 import { flinkBehaviours } from './flink-cluster.ts';
 import { startFlinkOperator } from './flink-operator.ts';
-import { fluentbitBehaviour } from './logging-fluentbit.ts';
-import { fluentdBehaviour } from './logging-fluentd.ts';
-import { startLoggingOperator } from './logging-operator.ts';
+import { fluentbitBehaviour } from '../logging/fluentbit.ts';
+import { fluentdBehaviour } from '../logging/fluentd.ts';
+import { startLoggingOperator } from '../logging/operator.ts';
 
 export { ECK_WORKLOAD } from '../eck/operator.ts';
 export { FLINK_WORKLOAD } from './flink-operator.ts';
-export { LOGGING_WORKLOAD } from './logging-operator.ts';
+export { LOGGING_WORKLOAD } from '../logging/operator.ts';
 export { flinkWorld, type FlinkJobModel, type RestoreRecord, type Snapshot } from './flink-job.ts';
 
 export type OperatorStarter = (ctx: ControllerContext) => { stop(): Promise<void> };

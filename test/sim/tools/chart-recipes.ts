@@ -10,7 +10,7 @@ import { certManager } from '../cert-manager/chart.ts';
 import type { ChartRecipe } from './chart-kit.ts';
 import { demo } from './demo-chart.ts';
 import { flinkOperator } from '../charts/flink-operator.ts';
-import { loggingOperator } from '../charts/logging-operator.ts';
+import { loggingOperator } from '../logging/chart.ts';
 
 export type { ChartMeta, ChartRecipe, ReleaseInfo } from './chart-kit.ts';
 export { chartLabels, fullname } from './chart-kit.ts';

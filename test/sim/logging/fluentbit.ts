@@ -13,9 +13,9 @@
 import type { KubeObject, SimClient } from '../api-client.ts';
 import type { ContainerContext, ImageBehaviour } from '../behaviours.ts';
 import { simMs } from '../time-scale.ts';
-import type { FluentEvent, KubernetesMeta } from './logging-filters.ts';
-import { fluentdReceiver } from './logging-fluentd.ts';
-import { type Position, tailLog } from './logging-tail.ts';
+import type { FluentEvent, KubernetesMeta } from './filters.ts';
+import { fluentdReceiver } from './fluentd.ts';
+import { type Position, tailLog } from './tail.ts';
 
 const GROUP = '/apis/logging.banzaicloud.io/v1beta1';
 /** [SERVICE] Flush 1. */

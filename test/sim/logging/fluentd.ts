@@ -1,18 +1,18 @@
 // The fluentd of a Logging (StatefulSet `<logging>-fluentd` in the control namespace), simulated
 // as a container behaviour: it takes events from fluent-bit (its forward input, registered under
 // its Service while the container runs), routes them by the active Flows and ClusterFlows of its
-// Logging through their filters (logging-filters.ts) to their outputs' buffers
-// (logging-buffer.ts), and writes due chunks to Elasticsearch (logging-es-output.ts). It reads
-// Flows and outputs through the API, where the real one reads the configuration the operator
-// renders from them. Durations from the outputs' buffer sections run on the simulation's clock.
+// Logging through their filters (filters.ts) to their outputs' buffers (buffer.ts), and writes
+// due chunks to Elasticsearch (es-output.ts). It reads Flows and outputs through the API, where
+// the real one reads the configuration the operator renders from them. Durations from the
+// outputs' buffer sections run on the simulation's clock.
 // Knob (`/_sim/faults` `logging.dropLines`): lines matching a regex vanish here, as if lost.
 import type { KubeObject, SimClient } from '../api-client.ts';
 import type { ContainerContext, ImageBehaviour } from '../behaviours.ts';
 import { matchesAny } from '../faults.ts';
 import { simMs } from '../time-scale.ts';
-import { type BufferTiming, OutputBuffer } from './logging-buffer.ts';
-import { writeBulk } from './logging-es-output.ts';
-import { type FluentEvent, applyFilters, flowSelects, fluentdDurationMs } from './logging-filters.ts';
+import { type BufferTiming, OutputBuffer } from './buffer.ts';
+import { writeBulk } from './es-output.ts';
+import { type FluentEvent, applyFilters, flowSelects, fluentdDurationMs } from './filters.ts';
 
 const GROUP = '/apis/logging.banzaicloud.io/v1beta1';
 /** fluentd's flush_thread_interval: how often due chunks are looked for. */

@@ -10,7 +10,7 @@ import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import type { KubeObject, SimClient } from '../api-client.ts';
 import { isPodReady } from '../controllers/names.ts';
-import type { FluentEvent } from './logging-filters.ts';
+import type { FluentEvent } from './filters.ts';
 
 interface EsOutputSpec {
   host?: string;

@@ -5,7 +5,7 @@
 // fluentd. At-least-once, as the real chain is: a chunk written shortly before fluentd stopped
 // (its commit not yet on disk) is written again by the next one, so Elasticsearch holds those
 // lines twice.
-import type { FluentEvent } from './logging-filters.ts';
+import type { FluentEvent } from './filters.ts';
 
 export interface BufferTiming {
   /** The time window of a chunk (wall-clock ms). */
