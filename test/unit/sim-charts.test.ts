@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../sim/api-client.ts';
-import { flinkOperator } from '../sim/charts/flink-operator.ts';
+import { flinkOperator } from '../sim/flink/chart.ts';
 import { crdFixtureDir } from '../fixtures/crds/location.ts';
 import { startSim, type Sim } from '../sim/harness.ts';
 

@@ -9,7 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { crdFixtureDir, crdFixtureFile } from '../fixtures/crds/location.ts';
 import { SimClient, type KubeObject } from '../sim/api-client.ts';
 import { startSim, type Sim, type SimOptions } from '../sim/harness.ts';
-import { flinkOperator } from '../sim/charts/flink-operator.ts';
+import { flinkOperator } from '../sim/flink/chart.ts';
 import { DEFAULT_NODE_IMAGE, bootstrap } from '../sim/tools/kind-cluster.ts';
 import { mergeValues, readValuesFile, type Values } from '../sim/tools/helm-values.ts';
 

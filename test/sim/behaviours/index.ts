@@ -5,7 +5,7 @@ import { certManagerCainjector, certManagerController, certManagerWebhook } from
 import { ingressCertgen, ingressController } from '../ingress-nginx/behaviours.ts';
 import { eckOperatorMain } from '../eck/behaviours.ts';
 import { loggingOperatorMain } from '../logging/behaviours.ts';
-import { flinkOperatorMain, flinkOperatorWebhook } from './operators.ts';
+import { flinkOperatorMain, flinkOperatorWebhook } from '../flink/behaviours.ts';
 
 export { DEFAULT_WEBHOOK_WARMUP_MS } from '../controllers/behaviour-kit.ts';
 

@@ -9,7 +9,7 @@
 import { certManager } from '../cert-manager/chart.ts';
 import type { ChartRecipe } from './chart-kit.ts';
 import { demo } from './demo-chart.ts';
-import { flinkOperator } from '../charts/flink-operator.ts';
+import { flinkOperator } from '../flink/chart.ts';
 import { loggingOperator } from '../logging/chart.ts';
 
 export type { ChartMeta, ChartRecipe, ReleaseInfo } from './chart-kit.ts';

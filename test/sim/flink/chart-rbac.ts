@@ -5,7 +5,7 @@
 // the release namespace only. The job objects carry helm.sh/resource-policy: keep.
 import type { KubeObject } from '../api-client.ts';
 import { compact, get, map } from '../tools/chart-kit.ts';
-import type { FlinkChartCtx } from './flink-operator.ts';
+import type { FlinkChartCtx } from './chart.ts';
 
 const ALL = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 const KEEP = { 'helm.sh/resource-policy': 'keep' };

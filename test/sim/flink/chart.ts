@@ -13,7 +13,7 @@
 import type { KubeObject } from '../api-client.ts';
 import type { Values } from '../tools/helm-values.ts';
 import { type ChartRecipe, compact, get, list, map, referenceCrds } from '../tools/chart-kit.ts';
-import { flinkRbac } from './flink-operator-rbac.ts';
+import { flinkRbac } from './chart-rbac.ts';
 
 // The chart's conf/flink-conf.yaml, which `append: true` puts first (operator keys commented out).
 const BUILTIN_CONF = `# Flink job/cluster related configs

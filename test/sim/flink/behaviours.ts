@@ -1,7 +1,8 @@
-// The operator containers of the platform, as their pods look from outside: startup log lines
-// in each program's own format, readiness after a warm-up where the program serves a webhook,
-// and the Flink webhook's dependency on the keystore Secret cert-manager issues. What the
-// operators DO with their custom resources is simulated by controllers (test/sim/operators/).
+// The Flink Kubernetes Operator's containers, as its pods look from outside: the operator's
+// startup log lines in its log4j format, the webhook's readiness after a warm-up and its
+// dependency on the keystore Secret cert-manager issues. What the operator DOES with its custom
+// resources is the simulated controller (operator.ts); the JobManager and TaskManager pods it
+// creates behave as cluster.ts says.
 import type { ImageBehaviour } from '../behaviours.ts';
 import { byImage, getObject, idle, log4j, readinessGate, tagOf, waitForMountedSecret } from '../controllers/behaviour-kit.ts';
 import { keyPairOf, serveAdmission, webhooksAreCalled } from '../controllers/webhook-serving.ts';
