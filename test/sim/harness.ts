@@ -10,7 +10,9 @@ import { ApiError, SimClient, type KubeObject, type ObjectList } from './api-cli
 import { startControllers, type ControllerOptions, type SimTiming } from './controllers/index.ts';
 import { startDownloadServer, type DownloadServer } from './tools/downloads.ts';
 import { ACTOR_HEADER, type SimFaults } from './faults.ts';
+import { startKubeletEndpoint, type KubeletEndpoint, type KubeletTls } from './kubelet-endpoint.ts';
 import { REAL_KUBECONFIG_ENV } from './real-underlay.ts';
+import { KUBELET_ENDPOINT_ENV } from './tools/kind-cluster.ts';
 import { startSimServer } from './api/server.ts';
 import { SIM_TIME_SCALE } from './time-scale.ts';
 
@@ -81,6 +83,8 @@ export interface Sim {
   calls(tool?: 'kind' | 'helm' | 'docker'): Promise<ToolCall[]>;
   audit(): Promise<AuditEntry[]>;
   kube: KubeHelpers;
+  /** The simulated kubelets' endpoint, with `realApiServer` and `kubelet` (kubelet-endpoint.ts). */
+  kubelet?: KubeletEndpoint;
   /** Runs a fake tool the way the CLI would (PATH and env of `env`), asynchronously. */
   tool(name: 'kind' | 'helm' | 'docker', args: string[], opts?: { cwd?: string; env?: Record<string, string> }): Promise<ToolResult>;
   close(): Promise<void>;
@@ -104,6 +108,11 @@ export interface SimOptions {
    * the fake server keeps only the simulation's own endpoints (faults, tool calls, pod logs).
    */
   realApiServer?: string;
+  /**
+   * With realApiServer: the TLS of the kubelet endpoint that kube-apiserver calls for pods/log
+   * and pods/portforward (kubelet-endpoint.ts); fake kind publishes it in the Nodes it makes.
+   */
+  kubelet?: KubeletTls;
 }
 
 async function simJson<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
@@ -159,12 +168,15 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
   const url = server.url;
   let controllers: Awaited<ReturnType<typeof startControllers>> | undefined;
   let downloads: DownloadServer | undefined;
+  let kubelet: KubeletEndpoint | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'sandbox-sim-'));
   try {
     if (opts.faults) await simJson(url, 'PUT', '/_sim/faults', opts.faults);
     downloads = await startDownloadServer(() => server.faults());
     controllers = await startControllers(url, { timing: opts.timing, extra: opts.extraControllers });
+    if (opts.realApiServer && opts.kubelet) kubelet = await startKubeletEndpoint({ simUrl: url, logs: server.logs, portForward: server.portForward, tls: opts.kubelet });
   } catch (err) {
+    await kubelet?.close();
     await controllers?.stop();
     await downloads?.close();
     await server.close();
@@ -186,6 +198,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     NO_COLOR: '1',
     LANG: 'C.UTF-8',
     ...(opts.realApiServer ? { [REAL_KUBECONFIG_ENV]: opts.realApiServer } : {}),
+    ...(kubelet ? { [KUBELET_ENDPOINT_ENV]: kubelet.address } : {}),
   };
   const configFile = join(dir, 'sandbox-config.yaml');
   writeFileSync(configFile, sandboxConfig(downloads!.url));
@@ -211,6 +224,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     calls: (tool) => simJson<ToolCall[]>(url, 'GET', `/_sim/calls${tool ? `?tool=${tool}` : ''}`),
     audit: () => simJson<AuditEntry[]>(url, 'GET', '/_sim/audit'),
     kube: kubeHelpers(client),
+    kubelet,
     tool(name, args, o = {}) {
       // Asynchronous on purpose: the API server runs in this process and must keep serving.
       return new Promise((resolve, reject) => {
@@ -224,6 +238,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     async close() {
       if (closed) return;
       closed = true;
+      await kubelet?.close();
       await controllers?.stop();
       await downloads?.close();
       await server.close();

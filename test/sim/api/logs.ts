@@ -170,8 +170,10 @@ export class LogStore {
     } else {
       attempt = this.entry(ns, name, container, current, false);
       if (!attempt && (!status || status.state?.waiting || !(status.state?.running || status.state?.terminated))) {
+        // The kubelet's words (validateContainerLogStatus): two pull failures are spelled out.
         const reason = status?.state?.waiting?.reason ?? 'ContainerCreating';
-        throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${reason}`);
+        const why = reason === 'ErrImagePull' ? "image can't be pulled" : reason === 'ImagePullBackOff' ? 'trying and failing to pull image' : reason;
+        throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${why}`);
       }
       attempt ??= this.entry(ns, name, container, current, true)!;
       if (status?.state?.terminated && !attempt.terminated) attempt.terminated = true;

@@ -60,7 +60,9 @@ export class PortForwardHub {
   handleUpgrade(api: Api, req: IncomingMessage, socket: Duplex, head: Buffer, ns: string, name: string, query: URLSearchParams): void {
     const pod = api.store.get('/pods', ns, name);
     if (!pod) return rejectUpgrade(socket, notFound({ group: '', resource: 'pods' }, name));
-    this.upgradeOnNode(req, socket, head, pod, query);
+    // kube-apiserver hands the client's `ports` to the kubelet as `port`, joined by commas.
+    const ports = query.getAll('ports');
+    this.upgradeOnNode(req, socket, head, pod, new URLSearchParams(ports.length ? { port: ports.join(',') } : {}));
   }
 
   /**
@@ -71,8 +73,9 @@ export class PortForwardHub {
   upgradeOnNode(req: IncomingMessage, socket: Duplex, head: Buffer, pod: Obj, query: URLSearchParams): void {
     const ns = String(pod.metadata?.namespace ?? '');
     const name = String(pod.metadata?.name ?? '');
-    const raw = query.getAll('ports');
-    if (raw.length === 0) return rejectUpgrade(socket, badRequest('query parameter "ports" is required'));
+    // The kubelet's parsing (NewV4Options): `port`, repeated or comma-separated.
+    const raw = query.getAll('port');
+    if (raw.length === 0) return rejectUpgrade(socket, badRequest('query parameter "port" is required'));
     const ports = raw.flatMap((p) => p.split(',')).map(Number);
     if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
       return rejectUpgrade(socket, badRequest(`unable to parse "${raw.join(',')}" as a port`));
