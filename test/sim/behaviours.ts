@@ -5,7 +5,7 @@
 //
 // Extending: add an entry to `imageBehaviours` ABOVE the defaults; the first match wins.
 import type { KubeObject, SimClient } from './api-client.ts';
-import { platformBehaviours } from './behaviours/index.ts';
+import { platformBehaviours } from './systems.ts';
 import type { SimFaults } from './faults.ts';
 
 export interface ContainerSpec {
@@ -111,7 +111,7 @@ export const defaultBehaviour: ImageBehaviour = {
  * TaskManager printing sequence lines, webhooks refusing for a while) go before the defaults.
  */
 export const imageBehaviours: ImageBehaviour[] = [
-  // cert-manager, the Flink operator, the logging operator, ECK, ingress-nginx (behaviours/)
+  // cert-manager, the Flink operator, the logging operator, ECK, ingress-nginx (systems.ts)
   ...platformBehaviours,
   initContainerBehaviour,
   jobBehaviour,
