@@ -93,16 +93,18 @@ function withoutRequired(schema: unknown): unknown {
   return Object.fromEntries(Object.entries(schema).filter(([k]) => k !== 'required').map(([k, v]) => [k, k === 'enum' ? v : withoutRequired(v)]));
 }
 
-let validators: { whole: ValidateFunction; overrides: ValidateFunction } | undefined;
+let ajv: Ajv | undefined;
+const validators: { whole?: ValidateFunction; overrides?: ValidateFunction } = {};
 
-function compiled(): { whole: ValidateFunction; overrides: ValidateFunction } {
-  if (!validators) {
-    const ajv = new Ajv({ allErrors: false });
+/** Each validator compiled on first use: a run without a config file never needs `overrides`. */
+function compiled(which: 'whole' | 'overrides'): ValidateFunction {
+  if (!ajv) {
+    ajv = new Ajv({ allErrors: false });
     // Words for people, not a validation rule.
     ajv.addKeyword({ keyword: 'allowed', schemaType: 'string' });
-    validators = { whole: ajv.compile(configSchema), overrides: ajv.compile(withoutRequired(configSchema) as Schema) };
   }
-  return validators;
+  validators[which] ??= ajv.compile(which === 'whole' ? configSchema : (withoutRequired(configSchema) as Schema));
+  return validators[which];
 }
 
 /** `cluster.ingressHttpPort`, `components.flinkOperator.repos[0]` from `/cluster/ingressHttpPort`. */
@@ -164,7 +166,7 @@ function refusal(err: ErrorObject, root: unknown): SandboxError {
  * checks a config file's contents (any subset of the keys); otherwise the whole config.
  */
 export function checkConfig(value: unknown, { overrides = false }: { overrides?: boolean } = {}): void {
-  const validate = overrides ? compiled().overrides : compiled().whole;
+  const validate = compiled(overrides ? 'overrides' : 'whole');
   if (validate(value)) return;
   throw refusal(validate.errors![0]!, value);
 }

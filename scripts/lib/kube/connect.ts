@@ -3,10 +3,9 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { SandboxError } from '../errors.ts';
-import { createKube } from './api.ts';
-import { createTransport, type RetryPolicy } from './client.ts';
+import type { RetryPolicy } from './client.ts';
 import type { Kube } from './kube.ts';
 
 export interface ConnectOptions {
@@ -27,7 +26,9 @@ function kubeconfigFiles(opts: ConnectOptions, env: NodeJS.ProcessEnv): string[]
   return [join(homedir(), '.kube', 'config')];
 }
 
-function loadConfig(opts: ConnectOptions): KubeConfig {
+// client-node is imported only once there is a kubeconfig: `sandbox status` on a machine
+// without a sandbox answers without loading it.
+async function loadConfig(opts: ConnectOptions): Promise<KubeConfig> {
   const files = kubeconfigFiles(opts, process.env);
   const inCluster = process.env.KUBERNETES_SERVICE_HOST !== undefined;
   if (!inCluster && !files.some((f) => existsSync(f))) {
@@ -35,10 +36,10 @@ function loadConfig(opts: ConnectOptions): KubeConfig {
       hint: '`sandbox up` creates a kind cluster and its kubeconfig; or set KUBECONFIG / pass --context',
     });
   }
-  const kc = new KubeConfig();
+  const { readKubeconfig } = await import('./kubeconfig.ts');
+  let kc: KubeConfig;
   try {
-    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-    else kc.loadFromDefault();
+    kc = readKubeconfig(opts.kubeconfig);
   } catch (err) {
     throw new SandboxError(`cannot read kubeconfig ${files.join(', ')}: ${(err as Error).message}`, {
       cause: err,
@@ -52,7 +53,7 @@ function loadConfig(opts: ConnectOptions): KubeConfig {
 }
 
 export async function connectKube(opts: ConnectOptions = {}): Promise<Kube> {
-  const kc = loadConfig(opts);
+  const kc = await loadConfig(opts);
   const names = kc.getContexts().map((c) => c.name);
   if (opts.context) {
     if (!kc.getContextObject(opts.context)) {
@@ -69,6 +70,7 @@ export async function connectKube(opts: ConnectOptions = {}): Promise<Kube> {
     });
   }
   const namespace = kc.getContextObject(context)?.namespace ?? 'default';
+  const [{ createTransport }, { createKube }] = await Promise.all([import('./client.ts'), import('./api.ts')]);
   const transport = createTransport(kc, context, opts.retry);
   // One cheap request now (discovery root, served by every API server): a stopped cluster
   // should fail here, clearly, not deep inside a step.
