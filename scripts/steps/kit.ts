@@ -103,22 +103,6 @@ interface HelmListEntry {
   chart: string;
 }
 
-/** The release is deployed with the pinned chart version (Helm's own record, via `helm list`). */
-export async function helmReleaseInPlace(ctx: StepContext, rel: HelmRelease, chartName: string): Promise<boolean> {
-  const tools = await ctx.services.tools();
-  const { stdout } = await tools.run('helm', ['list', ...kubeTargetArgs(ctx.config), '--namespace', rel.namespace, '--filter', `^${rel.release}$`, '--output', 'json'], {
-    signal: ctx.signal,
-  });
-  let entries: HelmListEntry[];
-  try {
-    entries = JSON.parse(stdout || '[]') as HelmListEntry[];
-  } catch (err) {
-    throw new SandboxError(`cannot read \`helm list\` output for ${rel.release}`, { cause: err });
-  }
-  const versionless = rel.version.replace(/^v/, '');
-  return entries.some((e) => e.name === rel.release && e.status === 'deployed' && e.chart.replace(/-v?([^-]+)$/, '-$1') === `${chartName}-${versionless}`);
-}
-
 /** What `up` installed (profile, extras, Helm releases), so `status` and `down` know what to expect. */
 export const INSTALL_CONFIGMAP = 'flink-sandbox-install';
 
