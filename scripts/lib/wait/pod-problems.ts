@@ -1,6 +1,7 @@
 // Watches the pods a step creates while its readiness gate waits, and ends the wait early
 // with the real cause when a pod cannot ever become ready: an image that cannot be pulled
-// (named, with the kubelet's event) or a pod no node has room for. Without this, the user
+// (named, with the kubelet's event), a container that keeps crashing (with its last log line)
+// or a pod no node has room for. Without this, the user
 // would wait for the whole timeout and then read "not ready".
 import { SandboxError } from '../errors.ts';
 import type { Kube, KubeObject } from '../kube/kube.ts';
@@ -20,7 +21,26 @@ export interface PodProblemOptions {
 interface ContainerStatus {
   name: string;
   image?: string;
+  restartCount?: number;
   state?: { waiting?: { reason?: string; message?: string } };
+  lastState?: { terminated?: { exitCode?: number; reason?: string } };
+}
+
+/**
+ * Restarts after which a container in CrashLoopBackOff is taken as broken: the kubelet has then
+ * backed off three times (10 s, 20 s, 40 s on a real node), longer than a component waiting for
+ * a dependency takes.
+ */
+const CRASH_RESTARTS = 4;
+
+/** The last non-empty line of a container's previous run, or undefined when its log is unreadable. */
+async function lastWords(kube: Kube, pod: KubeObject, container: string): Promise<string | undefined> {
+  const log = await kube.logs(pod.metadata.namespace!, pod.metadata.name, container, { previous: true, tailLines: 20 }).catch(() => undefined);
+  return log
+    ?.split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .at(-1);
 }
 
 async function lastWarning(kube: Kube, pod: KubeObject): Promise<string | undefined> {
@@ -76,6 +96,19 @@ export function watchPodProblems(kube: Kube, namespaces: string[], opts: PodProb
           );
           return;
         }
+      }
+      for (const cs of statuses) {
+        if (cs.state?.waiting?.reason !== 'CrashLoopBackOff' || (cs.restartCount ?? 0) < CRASH_RESTARTS) continue;
+        const ns = pod.metadata.namespace;
+        const said = await lastWords(kube, pod, cs.name);
+        const exit = cs.lastState?.terminated?.exitCode;
+        fail(
+          new SandboxError(
+            `container ${cs.name} of pod ${where} keeps crashing: restarted ${cs.restartCount} times${exit === undefined ? '' : `, last exit code ${exit}`}${said ? `; its last log line: ${said}` : ''}`,
+            { hint: `read its log (\`kubectl logs --previous -n ${ns} ${pod.metadata.name} -c ${cs.name}\`, also in the diagnostics bundle under ${ns}/logs/${pod.metadata.name}/); then re-run \`sandbox up\`` },
+          ),
+        );
+        return;
       }
       const unschedulable = (pod.status?.conditions as Array<{ type: string; status: string; reason?: string; message?: string }> | undefined)?.find(
         (c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
