@@ -195,6 +195,9 @@ function toSandboxError(err: unknown, what: string, server: string, signal?: Abo
         : err.code >= 500
           ? 'the API server kept failing; check it is healthy (`sandbox status`)'
           : undefined;
+    // client-node's own message repeats the whole body and every response header on several
+    // lines; the Status message above says it, so the cause keeps only the HTTP code.
+    err.message = `HTTP ${err.code}${reason ? ` ${reason}` : ''}`;
     return new KubeApiError(`${what}: ${message}`, err.code, reason, err.body, err, hint);
   }
   if (isAbort(err)) {
