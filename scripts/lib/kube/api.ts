@@ -36,12 +36,27 @@ export function createKube(transport: Transport, meta: KubeMeta): Kube {
       discovery.invalidate(apiVersion);
       info = await resolve(apiVersion, kind);
     }
-    if (!info) {
-      throw new SandboxError(`the API server does not serve kind ${kind} in ${apiVersion}`, {
-        hint: 'install the CRD that defines it first (or check the apiVersion)',
+    if (!info) throw await notServed(apiVersion, group ?? '', kind);
+    return info;
+  }
+
+  /** Why a kind is not served: no CRD defines it, or its CRD is there but not Established (named, with its condition). */
+  async function notServed(apiVersion: string, group: string, kind: string): Promise<SandboxError> {
+    const crdInfo = await resolve('apiextensions.k8s.io/v1', 'CustomResourceDefinition').catch(() => undefined);
+    const crds = crdInfo ? await listAll(transport, 'apiextensions.k8s.io/v1', 'CustomResourceDefinition', crdInfo, {}).then((l) => l.items, () => []) : [];
+    const crd = crds.find((c) => c.spec?.group === group && c.spec?.names?.kind === kind);
+    const established = (crd?.status?.conditions ?? []).find((c: { type?: string }) => c.type === 'Established') as
+      | { status?: string; reason?: string; message?: string }
+      | undefined;
+    if (crd && established?.status !== 'True') {
+      const condition = established ? `Established=${established.status}${established.reason ? ` (${established.reason}: ${established.message ?? ''})` : ''}` : 'no Established condition yet';
+      return new SandboxError(`the API server does not serve kind ${kind} in ${apiVersion}: its CRD ${crd.metadata.name} is not Established (${condition})`, {
+        hint: `the API server has not taken the CRD up: see its conditions (\`kubectl get crd ${crd.metadata.name} -o yaml\`; the diagnostics bundle lists it in cluster/crds.txt) and the API server's log; \`sandbox up\` continues once it is Established`,
       });
     }
-    return info;
+    return new SandboxError(`the API server does not serve kind ${kind} in ${apiVersion}`, {
+      hint: 'install the CRD that defines it first (or check the apiVersion)',
+    });
   }
 
   function namespaceOf(info: ResourceInfo, ns: string | undefined): string | undefined {
