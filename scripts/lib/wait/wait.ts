@@ -4,6 +4,7 @@
 // of loop.ts. Object waits are woken by a watch (re-listing when it expires or drops, see
 // kube/watch.ts), so they notice a change as soon as the API server reports it; log waits by
 // each line; things with no watch are polled.
+import { SandboxError, TimeoutError } from '../errors.ts';
 import { isApiError } from '../kube/client.ts';
 import { describeRef, type Kube, type KubeObject, type ObjectRef } from '../kube/kube.ts';
 import { conditionCheck, jsonPathCheck, podsReadyCheck, rolloutCheck, type CheckResult } from './checks.ts';
@@ -46,8 +47,32 @@ function forPodsReady(kube: Kube, namespace: string, labelSelector: string, opts
   );
 }
 
+/**
+ * What to do about the last refusal of a dry-run wait that timed out: a webhook that did not
+ * answer is named with where its pods' logs are; an error that knows its own fix keeps it.
+ */
+function refusalHint(err: unknown): string | undefined {
+  const text = err instanceof Error ? err.message : String(err);
+  const hook = /failed calling webhook "([^"]+)".*?https:\/\/([\w-]+)\.([\w-]+)\.svc/.exec(text);
+  if (hook) {
+    return `the webhook ${hook[1]} (Service ${hook[3]}/${hook[2]}) did not accept the call: its pods' describe pages, events and logs are in the diagnostics bundle under ${hook[3]}/; run \`sandbox up\` again once it answers`;
+  }
+  return err instanceof SandboxError ? err.hint : undefined;
+}
+
 async function forDryRunAccepted(kube: Kube, objects: KubeObject[], what: string, opts: WaitOptions & { intervalMs?: number }): Promise<void> {
-  await poll<true>(
+  let lastRefusal: unknown;
+  try {
+    await pollDryRun(kube, objects, what, opts, (err) => (lastRefusal = err));
+  } catch (err) {
+    const hint = err instanceof TimeoutError && lastRefusal !== undefined ? refusalHint(lastRefusal) : undefined;
+    if (!hint || !(err instanceof TimeoutError)) throw err;
+    throw new TimeoutError(err.message, { lastSeen: err.lastSeen, hint, cause: err.cause });
+  }
+}
+
+function pollDryRun(kube: Kube, objects: KubeObject[], what: string, opts: WaitOptions & { intervalMs?: number }, refused: (err: unknown) => void): Promise<true> {
+  return poll<true>(
     async () => {
       for (const obj of objects) {
         try {
@@ -55,6 +80,7 @@ async function forDryRunAccepted(kube: Kube, objects: KubeObject[], what: string
         } catch (err) {
           // AlreadyExists comes after admission: the webhooks did accept it.
           if (isApiError(err, 409)) continue;
+          refused(err);
           const seen = err instanceof Error ? err.message : String(err);
           // A webhook that is not answering yet is a 500; a refusal by the API server itself
           // (forbidden, invalid, bad request) will not change by waiting.
