@@ -66,6 +66,7 @@ export const elasticStep: Step = {
         const health = es?.status?.health as string | undefined;
         return { ok: phase === 'Ready' && (health === 'green' || health === 'yellow'), seen: `phase ${phase ?? '(none)'}, health ${health ?? '(none)'}` };
       },
+      `read the Elasticsearch pod's log and events in the diagnostics bundle (under ${cfg.namespaces.logging}/logs/ and ${cfg.namespaces.logging}/events.txt); a red health is often disk or memory pressure on the node (\`sandbox doctor\`); \`sandbox up\` continues once it is green or yellow`,
     ),
     Ready.jsonPath({ apiVersion: 'kibana.k8s.elastic.co/v1', kind: 'Kibana', name: ES_NAME, namespace: cfg.namespaces.logging }, '.status.health', 'green'),
   ],

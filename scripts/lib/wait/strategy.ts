@@ -19,11 +19,11 @@ export interface WaitStrategy {
 /** The loops live in wait.ts, which loads the Kubernetes client: only a running gate needs them. */
 const loops = async (): Promise<typeof import('./wait.ts').Wait> => (await import('./wait.ts')).Wait;
 
-function objectWait(ref: ObjectRef, what: string, check: (obj: KubeObject | undefined) => CheckResult): WaitStrategy {
+function objectWait(ref: ObjectRef, what: string, check: (obj: KubeObject | undefined) => CheckResult, hint?: string): WaitStrategy {
   return {
     what,
     async run(kube, opts) {
-      await (await loops()).forObject(await kube(), ref, check, what, opts);
+      await (await loops()).forObject(await kube(), ref, check, what, hint ? { ...opts, hint } : opts);
     },
   };
 }
@@ -46,9 +46,9 @@ export const Ready = {
     return objectWait(ref, `${describeRef(ref)} ${path} to be ${expected}`, (obj) => jsonPathCheck(obj, path, expected));
   },
 
-  /** Any test of one object (or its absence), described by `what`. */
-  object(ref: ObjectRef, what: string, check: (obj: KubeObject | undefined) => CheckResult): WaitStrategy {
-    return objectWait(ref, what, check);
+  /** Any test of one object (or its absence), described by `what`; `hint` says what to do when it times out. */
+  object(ref: ObjectRef, what: string, check: (obj: KubeObject | undefined) => CheckResult, hint?: string): WaitStrategy {
+    return objectWait(ref, what, check, hint);
   },
 
   /** At least `min` pods match the selector, and every live one is Ready. */
