@@ -116,7 +116,15 @@ export const clusterStep: Step = {
     await writeFile(path, await renderKindConfig(cfg));
     const tools = await ctx.services.tools();
     ctx.output(`kind create cluster --name ${cfg.cluster.name}`);
-    await tools.run('kind', kindCreateArgs(cfg, path), { signal: ctx.signal, onLine: ctx.output });
+    try {
+      await tools.run('kind', kindCreateArgs(cfg, path), { signal: ctx.signal, onLine: ctx.output });
+    } catch (err) {
+      if (ctx.signal.aborted || !(err instanceof SandboxError)) throw err;
+      throw new SandboxError(`kind could not create cluster ${cfg.cluster.name}`, {
+        cause: err,
+        hint: "kind's own error is above; usually a host port in use (`sandbox doctor` names its holder; set cluster.ingressHttpPort/ingressHttpsPort), a leftover cluster or node container of that name (`sandbox down`), or Docker out of resources; then run `sandbox up` again",
+      });
+    }
   },
   gate: clusterGate,
 };
