@@ -50,6 +50,13 @@ export interface SimFaults {
   /** Admission webhooks (by name regex) refuse client calls, `count` times or until cleared. */
   webhookRefuse?: { webhook?: string; count?: number };
 
+  // --- honoured by the establishing controller (test/sim/controllers/crds.ts), read live ---
+  /**
+   * Regexes of CRD names that stay Established=False (reason Installing), so the API server
+   * never serves their kinds; clearing the knob lets them become Established.
+   */
+  crdsNeverEstablished?: string[];
+
   // --- honoured by the simulated kubelet (test/sim/controllers/pod-worker.ts), read live ---
   /** Containers report Ready only this long after they started (a slow readiness probe). */
   slowReadinessMs?: number;
@@ -66,6 +73,12 @@ export interface SimFaults {
    * status.images, cannot be pulled either: that is what `kind load docker-image` is for.)
    */
   unpullableImages?: string[];
+  /**
+   * Regexes of pod names whose containers (not init containers) exit with code 1 right after
+   * they start, logging one line first: the kubelet restarts them with CrashLoopBackOff until
+   * the knob clears.
+   */
+  crashLoop?: string[];
 
   // --- honoured by the fake docker and kind (test/sim/fake-docker.ts, fake-kind.ts) ---
   docker?: {
@@ -135,6 +148,21 @@ export interface SimFaults {
     failSavepoints?: boolean;
     /** Savepoints take this many more wall-clock ms to complete (for catching work in flight). */
     savepointDelayMs?: number;
+    /**
+     * Regexes of JobManager or TaskManager pod names whose Flink process is killed with SIGKILL
+     * (`kill -9` in the container, the OOM killer): the container exits 137, the process says
+     * nothing more. A TaskManager's loss is noticed when Flink's ResourceManager sees its pod
+     * terminated; a JobManager's tasks keep running on the TaskManagers until a new leader has
+     * waited out the old one's HA lease. Each entry is used up by the process it kills.
+     */
+    killProcesses?: string[];
+    /**
+     * TaskManager processes stopped with SIGSTOP for `seconds` simulated seconds, then resumed:
+     * no records, no heartbeats, checkpoint triggers time out; after heartbeat.timeout the
+     * ResourceManager gives the TaskManager up and deletes its pod. `pod` is a regex of the pod
+     * name; each entry is used up by the process it freezes.
+     */
+    freezeTaskManagers?: { pod: string; seconds: number }[];
   };
 
   // --- state, not a fault: the fake docker's image store, keyed by normalized reference ---

@@ -3,6 +3,7 @@
 // becomes Established=True, from which moment the API server serves its resources.
 import type { KubeObject } from '../api-client.ts';
 import type { ControllerContext } from './context.ts';
+import { matchesAny } from '../faults.ts';
 import { WorkQueue } from './informer.ts';
 import { now } from './names.ts';
 
@@ -36,17 +37,29 @@ export function startCrds(ctx: ControllerContext): WorkQueue {
     const since = (type: string): string => (prev.find((c) => c.type === type && c.status === 'True')?.lastTransitionTime ?? at);
     const storage = ((crd.spec?.versions ?? []) as { name: string; storage?: boolean }[]).find((v) => v.storage)?.name;
     const stored = new Set<string>([...((crd.status?.storedVersions ?? []) as string[]), ...(storage ? [storage] : [])]);
+    // The crdsNeverEstablished knob: names accepted, but held at Established=False (the state
+    // the real naming controller leaves a CRD in until the establishing controller acts).
+    const held = matchesAny(name, (await ctx.faults()).crdsNeverEstablished);
+    if (held && crd.status?.conditions?.some((c: { type: string; reason?: string }) => c.type === 'Established' && c.reason === 'Installing')) {
+      queue.add(name, 200);
+      return;
+    }
+    const established = held
+      ? { type: 'Established', status: 'False', reason: 'Installing', message: 'the initial names have been accepted', lastTransitionTime: at }
+      : { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: since('Established') };
     const updated = await api.mergePatch(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}/status`, {
       status: {
         conditions: [
           { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found', lastTransitionTime: since('NamesAccepted') },
-          { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: since('Established') },
+          established,
         ],
         acceptedNames: acceptedNames(crd),
         storedVersions: [...stored],
       },
     });
     crds.upsert(updated);
+    // Checked again until the knob is cleared.
+    if (held) queue.add(name, 200);
   }
 
   const queue = new WorkQueue('apiextensions-controller', reconcile);

@@ -198,9 +198,11 @@ export class PodWorker {
       const containerID = `containerd://${hex(32)}`;
       await this.event(slot, { type: 'Normal', reason: 'Created', message: `Created container: ${slot.spec.name}` });
       await this.event(slot, { type: 'Normal', reason: 'Started', message: `Started container ${slot.spec.name}` });
+      // The crashLoop knob: the process dies at start, before any readiness probe could pass.
+      const crash = !slot.init && matchesAny(this.name, (await this.ctx.faults()).crashLoop);
       const startedAt = now();
       slot.startedMs = Date.now();
-      slot.readiness = undefined;
+      slot.readiness = crash ? () => false : undefined;
       slot.logAttempt = slot.status.restartCount;
       Object.assign(slot.status, { containerID, started: true, ready: false, state: { running: { startedAt } } });
       this.flush();
@@ -210,7 +212,12 @@ export class PodWorker {
       signal.addEventListener('abort', onAbort, { once: true });
       let exitCode: number | undefined;
       try {
-        exitCode = await behaviourFor(slot.spec.image, this.pod, slot.spec, slot.init).run(this.containerContext(slot, attempt.signal));
+        if (crash) {
+          await this.postLogs(slot, [`FATAL: ${slot.spec.name} exited at start: simulated crash (crashLoop fault knob)`]);
+          exitCode = 1;
+        } else {
+          exitCode = await behaviourFor(slot.spec.image, this.pod, slot.spec, slot.init).run(this.containerContext(slot, attempt.signal));
+        }
       } catch (err) {
         await this.postLogs(slot, [`Error: ${err instanceof Error ? err.message : String(err)}`]);
         exitCode = 1;
