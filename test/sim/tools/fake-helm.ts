@@ -5,10 +5,13 @@ import { stringify } from 'yaml';
 import { SimClient } from '../api-client.ts';
 import { ToolExit, bool, flag, flags, parseArgs, runTool, type ParsedArgs, type ToolContext } from './common.ts';
 import { goTime, parseDuration, renderGoTemplate } from './go-format.ts';
-import { readRepos, resolveChart, writeRepos } from './helm-charts.ts';
-import { installOrUpgrade, manifestObjects, printRelease, sortForInstall } from './helm-install.ts';
 import { deleteRelease, listReleases, updateRelease, type Release } from './helm-store.ts';
 import { resolveContext } from './kubeconfig.ts';
+
+// The chart machinery (recipes, CRD fixtures, values) is imported by the commands that use it:
+// every call is a new process, and `helm list` or `helm version` should not pay for it.
+const install = (): Promise<typeof import('./helm-install.ts')> => import('./helm-install.ts');
+const charts = (): Promise<typeof import('./helm-charts.ts')> => import('./helm-charts.ts');
 
 const VERSION = { Version: 'v3.19.0', GitCommit: '3d8990f0836691f0229297773f3524598f46bda6', GitTreeState: 'clean', GoVersion: 'go1.24.7' };
 
@@ -107,7 +110,7 @@ async function status(ctx: ToolContext, p: ParsedArgs): Promise<void> {
   const conn = connect(p);
   const rel = await latest(conn, name);
   if (!rel) throw new ToolExit('Error: release: not found');
-  printRelease(ctx, rel, flag(p, 'output') ?? 'table');
+  (await install()).printRelease(ctx, rel, flag(p, 'output') ?? 'table');
 }
 
 async function uninstall(ctx: ToolContext, p: ParsedArgs): Promise<void> {
@@ -123,6 +126,7 @@ async function uninstall(ctx: ToolContext, p: ParsedArgs): Promise<void> {
     }
     rel.info.status = 'uninstalling';
     await updateRelease(conn.api, rel);
+    const { manifestObjects, sortForInstall } = await install();
     const objs = manifestObjects(rel.manifest);
     for (const o of [...sortForInstall(objs)].reverse()) {
       if (o.metadata.annotations?.['helm.sh/resource-policy'] === 'keep') continue;
@@ -165,7 +169,7 @@ async function show(ctx: ToolContext, p: ParsedArgs): Promise<void> {
   if (!ref || !['chart', 'values', 'crds', 'all', 'readme'].includes(what ?? '')) {
     throw new ToolExit(`Error: "helm show ${what ?? ''}" requires 1 argument\n\nUsage:  helm show ${what ?? 'chart'} [CHART] [flags]`);
   }
-  const chart = resolveChart(ref, { repo: flag(p, 'repo'), version: flag(p, 'version'), gone: (await ctx.faults()).chartSourcesGone });
+  const chart = (await charts()).resolveChart(ref, { repo: flag(p, 'repo'), version: flag(p, 'version'), gone: (await ctx.faults()).chartSourcesGone });
   const chartYaml = stringify({ apiVersion: 'v2', appVersion: chart.meta.appVersion, description: chart.meta.description, name: chart.meta.name, type: 'application', version: chart.meta.version });
   const crds = (chart.recipe.crds?.(chart.meta) ?? []).map((c) => `---\n# Source: ${chart.meta.name}/crds/${c.metadata.name}.yaml\n${stringify(c)}`).join('');
   if (what === 'chart') ctx.out(chartYaml);
@@ -177,6 +181,7 @@ async function show(ctx: ToolContext, p: ParsedArgs): Promise<void> {
 
 async function repo(ctx: ToolContext, p: ParsedArgs): Promise<void> {
   const [, sub, name, url] = p.positional;
+  const { readRepos, writeRepos } = await charts();
   const repos = readRepos();
   if (sub === 'add') {
     if (!name || !url) throw new ToolExit('Error: "helm repo add" requires 2 arguments\n\nUsage:  helm repo add [NAME] [URL] [flags]');
@@ -228,7 +233,7 @@ async function main(ctx: ToolContext): Promise<void> {
       const [, release, chartRef] = p.positional;
       if (!release || !chartRef) throw new ToolExit(`Error: "helm ${cmd}" requires 2 arguments\n\nUsage:  helm ${cmd} [RELEASE] [CHART] [flags]`);
       const conn = connect(p);
-      await installOrUpgrade(ctx, conn.api, {
+      await (await install()).installOrUpgrade(ctx, conn.api, {
         command: cmd,
         install: bool(p, 'install'),
         release,
