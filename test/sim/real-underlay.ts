@@ -42,16 +42,21 @@ function serverOf(file: string): string {
 }
 
 function underlayFor(file: string): Underlay {
-  const client = import('@kubernetes/client-node').then((k) => {
-    const kc = new k.KubeConfig();
-    kc.loadFromFile(file);
-    return { k, kc, http: new k.IsomorphicFetchHttpLibrary() };
-  });
+  // Imported at the first Kubernetes request, not before: client-node takes seconds to load on
+  // a busy machine, and a fake tool that only talks to /_sim (`docker info`, whose answer the
+  // CLI's preflight waits 5 s for) should not pay for it.
+  let client: Promise<{ k: typeof import('@kubernetes/client-node'); kc: import('@kubernetes/client-node').KubeConfig; http: import('@kubernetes/client-node').IsomorphicFetchHttpLibrary }> | undefined;
+  const load = () =>
+    (client ??= import('@kubernetes/client-node').then((k) => {
+      const kc = new k.KubeConfig();
+      kc.loadFromFile(file);
+      return { k, kc, http: new k.IsomorphicFetchHttpLibrary() };
+    }));
   let dispatcher: ReturnType<RequestContext['getDispatcher']>;
   return {
     server: serverOf(file),
     async send(url, init) {
-      const { k, kc, http } = await client;
+      const { k, kc, http } = await load();
       const ctx = new k.RequestContext(url, init.method as HttpMethod);
       for (const [k, v] of Object.entries(init.headers)) ctx.setHeaderParam(k, v);
       if (init.body !== undefined) ctx.setBody(init.body);

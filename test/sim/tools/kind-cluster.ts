@@ -3,6 +3,7 @@
 // kindnet and kube-proxy, CoreDNS, and the local-path provisioner with the default
 // StorageClass `standard`. The simulated controllers then run all of it.
 import type { KubeObject, SimClient } from '../api-client.ts';
+import { REAL_KUBECONFIG_ENV } from '../real-underlay.ts';
 
 export const KIND_VERSION = 'v0.32.0';
 export const DEFAULT_NODE_IMAGE = 'kindest/node:v1.36.1';
@@ -65,7 +66,10 @@ export const KUBELET_ENDPOINT_ENV = 'SIM_KUBELET_ENDPOINT';
 
 function kubeletEndpoint(): { host: string; port: number } | undefined {
   const m = /^([\d.]+):(\d+)$/.exec(process.env[KUBELET_ENDPOINT_ENV] ?? '');
-  return m ? { host: m[1]!, port: Number(m[2]) } : undefined;
+  if (m) return { host: m[1]!, port: Number(m[2]) };
+  // On a real API server without the endpoint, kube-apiserver must still find nothing but
+  // loopback to dial when asked for a pod's log: never the kind network's addresses.
+  return process.env[REAL_KUBECONFIG_ENV] ? { host: '127.0.0.1', port: 10250 } : undefined;
 }
 
 export function nodeObjects(cluster: string, spec: KindNode, name: string, index: number, image: string, res: NodeResources): { node: KubeObject; status: Record<string, unknown> } {
