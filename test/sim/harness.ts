@@ -10,7 +10,7 @@ import { ApiError, SimClient, type KubeObject, type ObjectList } from './api-cli
 import { startControllers, type ControllerOptions, type SimTiming } from './controllers/index.ts';
 import { startDownloadServer, type DownloadServer } from './tools/downloads.ts';
 import { ACTOR_HEADER, type SimFaults } from './faults.ts';
-import { startKubeletEndpoint, type KubeletEndpoint, type KubeletTls } from './kubelet-endpoint.ts';
+import { startKubeletEndpoint, type KubeletEndpoint, type KubeletTls } from './controllers/kubelet-endpoint.ts';
 import { REAL_KUBECONFIG_ENV } from './real-underlay.ts';
 import { KUBELET_ENDPOINT_ENV } from './tools/kind-cluster.ts';
 import { startSimServer } from './api/server.ts';
@@ -83,7 +83,7 @@ export interface Sim {
   calls(tool?: 'kind' | 'helm' | 'docker'): Promise<ToolCall[]>;
   audit(): Promise<AuditEntry[]>;
   kube: KubeHelpers;
-  /** The simulated kubelets' endpoint, with `realApiServer` and `kubelet` (kubelet-endpoint.ts). */
+  /** The simulated kubelets' endpoint, with `realApiServer` and `kubelet` (controllers/). */
   kubelet?: KubeletEndpoint;
   /** Runs a fake tool the way the CLI would (PATH and env of `env`), asynchronously. */
   tool(name: 'kind' | 'helm' | 'docker', args: string[], opts?: { cwd?: string; env?: Record<string, string> }): Promise<ToolResult>;
@@ -110,7 +110,8 @@ export interface SimOptions {
   realApiServer?: string;
   /**
    * With realApiServer: the TLS of the kubelet endpoint that kube-apiserver calls for pods/log
-   * and pods/portforward (kubelet-endpoint.ts); fake kind publishes it in the Nodes it makes.
+   * and pods/portforward (controllers/kubelet-endpoint.ts); fake kind publishes it in the Nodes
+   * it makes.
    */
   kubelet?: KubeletTls;
 }

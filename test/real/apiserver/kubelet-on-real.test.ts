@@ -1,10 +1,11 @@
 // Pod logs and port-forward on the real API server: kube-apiserver serves pods/log and
 // pods/portforward by calling the kubelet of the pod's node, found at the Node's InternalIP
-// and daemonEndpoints port. The simulation's kubelet endpoint (test/sim/kubelet-endpoint.ts)
-// answers there with TLS that kube-apiserver checks (--kubelet-certificate-authority) and a
-// client certificate it checks in turn; fake kind published it in the Nodes it made. The
-// CLI's own Kubernetes layer reads, follows and forwards through kube-apiserver, and each
-// request is seen arriving at the endpoint, so none of it is the fake server answering.
+// and daemonEndpoints port. The simulation's kubelet endpoint
+// (test/sim/controllers/kubelet-endpoint.ts) answers there with TLS that kube-apiserver checks
+// (--kubelet-certificate-authority) and a client certificate it checks in turn; fake kind
+// published it in the Nodes it made. The CLI's own Kubernetes layer reads, follows and forwards
+// through kube-apiserver, and each request is seen arriving at the endpoint, so none of it is
+// the fake server answering.
 import { request as httpsRequest } from 'node:https';
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 // The TLS between kube-apiserver and the simulation's kubelet endpoint
-// (test/sim/kubelet-endpoint.ts), made with the openssl CLI like certs.ts: a CA of the
-// kubelets' own, the kubelet's serving certificate for 127.0.0.1 signed by it, and the client
+// (test/sim/controllers/kubelet-endpoint.ts), made with the openssl CLI like certs.ts: a CA of
+// the kubelets' own, the kubelet's serving certificate for 127.0.0.1 signed by it, and the client
 // certificate kube-apiserver shows the kubelet (kubeadm's apiserver-kubelet-client, in
 // system:masters). kube-apiserver checks the serving certificate against
 // --kubelet-certificate-authority (without that flag it would not check it at all) and the
@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { KubeletTls } from '../../sim/kubelet-endpoint.ts';
+import type { KubeletTls } from '../../sim/controllers/kubelet-endpoint.ts';
 
 const exec = promisify(execFile);
 

@@ -3,8 +3,8 @@
 // through the built CLI, with the simulated controllers, kubelets and Flink operator acting
 // through kube-apiserver. The scenario reads the job's record lines from the TaskManagers'
 // logs, which kube-apiserver fetches from the simulated kubelet's endpoint
-// (test/sim/kubelet-endpoint.ts), and deletes a TaskManager pod through it; its verdict is
-// asserted, and a misbehaving job makes the same path fail, naming what went wrong.
+// (test/sim/controllers/kubelet-endpoint.ts), and deletes a TaskManager pod through it; its
+// verdict is asserted, and a misbehaving job makes the same path fail, naming what went wrong.
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { runCli } from '../../helpers/cli.ts';
 import { startSim, type Sim } from '../../sim/harness.ts';

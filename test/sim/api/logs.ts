@@ -155,7 +155,8 @@ export class LogStore {
    * The kubelet's part of a log request, for a pod and container the API server has checked:
    * which attempt (the current one, or the previous with previous=true), whether it has
    * started, then the lines. The fake API server calls it directly; on a real API server the
-   * simulated kubelet's endpoint does (test/sim/kubelet-endpoint.ts). Refusals throw ApiError.
+   * simulated kubelet's endpoint does (test/sim/controllers/kubelet-endpoint.ts). Refusals
+   * throw ApiError.
    */
   serveOnNode(req: IncomingMessage, res: ServerResponse, pod: Obj, container: string, q: URLSearchParams): void {
     const ns = String(pod.metadata?.namespace ?? '');

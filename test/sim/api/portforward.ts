@@ -67,8 +67,8 @@ export class PortForwardHub {
 
   /**
    * The kubelet's part: the ports, then the session. The fake API server calls it directly; on
-   * a real API server the simulated kubelet's endpoint does (test/sim/kubelet-endpoint.ts),
-   * after kube-apiserver has proxied the upgrade to it.
+   * a real API server the simulated kubelet's endpoint does
+   * (test/sim/controllers/kubelet-endpoint.ts), after kube-apiserver has proxied the upgrade to it.
    */
   upgradeOnNode(req: IncomingMessage, socket: Duplex, head: Buffer, pod: Obj, query: URLSearchParams): void {
     const ns = String(pod.metadata?.namespace ?? '');

@@ -60,7 +60,7 @@ const PRELOADED = [
 
 /**
  * Where kube-apiserver finds the nodes' kubelet when the simulation runs on a real one: the
- * simulation's kubelet endpoint (test/sim/kubelet-endpoint.ts), as `host:port`.
+ * simulation's kubelet endpoint (test/sim/controllers/kubelet-endpoint.ts), as `host:port`.
  */
 export const KUBELET_ENDPOINT_ENV = 'SIM_KUBELET_ENDPOINT';
 

@@ -14,11 +14,11 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError as ClientError, SimClient, type KubeObject } from './api-client.ts';
-import type { LogStore } from './api/logs.ts';
-import { rejectUpgrade, type PortForwardHub } from './api/portforward.ts';
-import { ApiError, badRequest } from './api/status.ts';
-import { Informer } from './controllers/informer.ts';
+import { ApiError as ClientError, SimClient, type KubeObject } from '../api-client.ts';
+import type { LogStore } from '../api/logs.ts';
+import { rejectUpgrade, type PortForwardHub } from '../api/portforward.ts';
+import { ApiError, badRequest } from '../api/status.ts';
+import { Informer } from './informer.ts';
 
 export interface KubeletTls {
   /** PEM: the serving certificate (for 127.0.0.1) and its key. */
