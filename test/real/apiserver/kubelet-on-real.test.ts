@@ -212,4 +212,20 @@ describe('the kubelet endpoint', () => {
     expect(await attempt({})).not.toMatch(/^HTTP/);
     expect(await attempt({ cert: await readFile(plane.certs.adminCert), key: await readFile(plane.certs.adminKey) })).not.toMatch(/^HTTP/);
   });
+
+  it('asks kube-apiserver whether a client may use the node, as a kubelet in Webhook mode does', async () => {
+    const [host, port] = sim.kubelet!.address.split(':');
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpsRequest({ host, port: Number(port), path: `/containerLogs/${NS}/talker/main`, ca: certs.tls.clientCa, ...certs.stranger }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    // Its certificate is good, but RBAC gives `stranger` nothing.
+    expect(answer).toEqual({ status: 403, body: 'Forbidden (user=stranger, verb=get, resource=nodes, subresource(s)=[proxy])\n' });
+  });
 });

@@ -19,6 +19,8 @@ export interface KubeletCerts {
   tls: KubeletTls;
   /** kube-apiserver's flags that make it reach and trust the endpoint. */
   apiserverArgs: string[];
+  /** PEM: a client certificate of the kubelet CA for a user with no rights (CN=stranger). */
+  stranger: { cert: string; key: string };
   remove(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export async function makeKubeletCerts(): Promise<KubeletCerts> {
   await Promise.all([
     cert(dir, 'kubelet', ['CN = kubelet'], [...leaf, 'extendedKeyUsage = serverAuth', 'subjectAltName = IP:127.0.0.1'], true),
     cert(dir, 'apiserver-kubelet-client', ['O = system:masters', 'CN = kube-apiserver-kubelet-client'], [...leaf, 'extendedKeyUsage = clientAuth'], true),
+    cert(dir, 'stranger', ['CN = stranger'], [...leaf, 'extendedKeyUsage = clientAuth'], true),
   ]);
   const read = (f: string): Promise<string> => readFile(join(dir, f), 'utf8');
   return {
@@ -50,6 +53,7 @@ export async function makeKubeletCerts(): Promise<KubeletCerts> {
       // The default order starts with Hostname, the node's name, which nothing resolves here.
       '--kubelet-preferred-address-types=InternalIP',
     ],
+    stranger: { cert: await read('stranger.crt'), key: await read('stranger.key') },
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }

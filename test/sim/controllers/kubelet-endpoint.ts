@@ -9,9 +9,14 @@
 // --kubelet-client-certificate. This one endpoint plays every simulated node's kubelet: fake
 // kind publishes its address and port in each Node's status (SIM_KUBELET_ENDPOINT). It
 // serves the same log store and port-forward targets as the fake API server does, so what
-// the simulated containers print reads the same on either server.
+// the simulated containers print reads the same on either server. Like a kubelet in Webhook
+// authorization mode it lets a client in only when kube-apiserver, asked with a
+// SubjectAccessReview for the user and groups of the client certificate, allows it the node's
+// `proxy` subresource (pkg/kubelet/server/auth.go: /containerLogs and /portForward are not
+// among the paths with a subresource of their own).
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError as ClientError, SimClient, type KubeObject } from '../api-client.ts';
@@ -77,8 +82,25 @@ export async function startKubeletEndpoint(opts: KubeletEndpointOptions): Promis
   });
   await pods.start();
 
+  /** The kubelet's refusal when kube-apiserver does not allow the client, else undefined. */
+  async function forbidden(req: IncomingMessage, node: string): Promise<string | undefined> {
+    const subject = (req.socket as TLSSocket).getPeerCertificate().subject ?? {};
+    const user = String(subject.CN ?? '');
+    const groups = ([] as string[]).concat(subject.O ?? []);
+    const verb = req.method === 'POST' ? 'create' : 'get';
+    const review = await client.create('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: { user, groups, resourceAttributes: { verb, version: 'v1', resource: 'nodes', subresource: 'proxy', name: node } },
+    });
+    if (review.status?.allowed === true) return undefined;
+    return `Forbidden (user=${user}, verb=${verb}, resource=nodes, subresource(s)=[proxy])\n`;
+  }
+
   async function containerLogs(req: IncomingMessage, res: ServerResponse, ns: string, name: string, container: string, q: URLSearchParams): Promise<void> {
     const pod = await podOf(ns, name);
+    const denied = await forbidden(req, String(pod?.spec?.nodeName ?? ''));
+    if (denied) return refuse(res, 403, denied);
     if (!pod) return refuse(res, 404, `pod "${name}" does not exist`);
     const specs = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])] as Array<{ name?: string }>;
     if (!specs.some((c) => c.name === container)) return refuse(res, 404, `container "${container}" not found in pod "${name}"`);
@@ -87,6 +109,8 @@ export async function startKubeletEndpoint(opts: KubeletEndpointOptions): Promis
 
   async function portForward(req: IncomingMessage, socket: Duplex, head: Buffer, ns: string, name: string, q: URLSearchParams): Promise<void> {
     const pod = await podOf(ns, name);
+    const denied = await forbidden(req, String(pod?.spec?.nodeName ?? ''));
+    if (denied) return rejectUpgrade(socket, new ApiError(403, 'Forbidden', denied.trim()));
     if (!pod) return rejectUpgrade(socket, new ApiError(404, 'NotFound', `pod "${name}" does not exist`));
     opts.portForward.upgradeOnNode(req, socket, head, pod, q);
   }
