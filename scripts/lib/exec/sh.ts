@@ -5,6 +5,7 @@
 // timeouts stop it together with whatever it started (kind, helm and docker all fork).
 import { basename } from 'node:path';
 import { $, type ProcessOutput, type ProcessPromise } from 'zx/core';
+import { commandEnded, commandStarted } from '../activity.ts';
 import { InterruptedError, SandboxError, TimeoutError } from '../errors.ts';
 
 export interface RunOptions {
@@ -50,13 +51,20 @@ export class CommandError extends SandboxError {
   }
 }
 
+/**
+ * How long a child may take to end after SIGTERM (Ctrl-C, a timeout) before it is killed: helm
+ * uses it to mark its release failed; a child that ignores it must not hold the command up.
+ */
+export const TERM_GRACE_MS = 3_000;
+
 // Children still running, killed when this process exits so that nothing is orphaned
 // (they are in their own process groups, out of reach of the terminal's Ctrl-C).
 const live = new Set<number>();
 let exitHookInstalled = false;
-function track(pid: number | undefined): void {
+function track(pid: number | undefined, what: string): void {
   if (pid === undefined) return;
   live.add(pid);
+  commandStarted(pid, what);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', () => {
@@ -149,7 +157,7 @@ async function execute(bin: string, args: string[], opts: RunOptions): Promise<O
   });
   const child: ProcessPromise = shell`${bin} ${args}`;
   const pid = child.pid;
-  track(pid);
+  track(pid, what);
 
   if (opts.onLine) {
     const out = lineSplitter(opts.onLine);
@@ -162,8 +170,12 @@ async function execute(bin: string, args: string[], opts: RunOptions): Promise<O
 
   let timedOut = false;
   let aborted = false;
+  let killTimer: NodeJS.Timeout | undefined;
   const stop = (): void => {
-    if (child.pid !== undefined) killGroup(child.pid, 'SIGTERM');
+    if (child.pid === undefined || killTimer) return;
+    killGroup(child.pid, 'SIGTERM');
+    const group = child.pid;
+    killTimer = setTimeout(() => killGroup(group, 'SIGKILL'), TERM_GRACE_MS);
   };
   const timer =
     opts.timeoutMs !== undefined
@@ -182,8 +194,12 @@ async function execute(bin: string, args: string[], opts: RunOptions): Promise<O
     return { output, timedOut, aborted };
   } finally {
     if (timer) clearTimeout(timer);
+    if (killTimer) clearTimeout(killTimer);
     opts.signal?.removeEventListener('abort', onAbort);
-    if (pid !== undefined) live.delete(pid);
+    if (pid !== undefined) {
+      live.delete(pid);
+      commandEnded(pid);
+    }
   }
 }
 
