@@ -1,6 +1,7 @@
 // Lazily connected services handed to steps and commands: the Kubernetes API and the
 // tools. Nothing heavy is imported until a command needs it.
 import { join } from 'node:path';
+import { inProgress } from './activity.ts';
 import { kubeContext, type SandboxConfig } from './config.ts';
 import { InterruptedError } from './errors.ts';
 import type { Kube } from './kube/kube.ts';
@@ -72,8 +73,11 @@ export function interruptSignal(): AbortSignal {
   const ctl = new AbortController();
   controller = ctl;
   const onSignal = (sig: NodeJS.Signals): void => {
-    // The one exit outside cli.ts: a second Ctrl-C must not wait for the command to unwind.
-    if (ctl.signal.aborted) process.exit(130);
+    if (ctl.signal.aborted) {
+      // The one exit outside cli.ts: a second Ctrl-C must not wait for the command to unwind.
+      process.stderr.write(`${quitNote(sig)}\n`);
+      process.exit(130);
+    }
     process.stderr.write(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping cleanly (press Ctrl-C again to quit at once)\n`);
     // An InterruptedError, so whatever command it stops ends with exit 130, not as a bug.
     ctl.abort(new InterruptedError(`interrupted by ${sig}`, { hint: 're-run the same command to continue' }));
@@ -82,4 +86,18 @@ export function interruptSignal(): AbortSignal {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return ctl.signal;
+}
+
+/** What a second Ctrl-C leaves behind, said before it exits (sh.ts kills the commands on exit). */
+function quitNote(sig: NodeJS.Signals): string {
+  const { commands, tasks } = inProgress();
+  const lines = [`${sig === 'SIGINT' ? 'Ctrl-C' : sig} again: quitting at once, without cleaning up`];
+  if (tasks.length) lines.push(`  left mid-way: ${tasks.join('; ')}`);
+  if (commands.length) lines.push(`  killed: ${commands.join('; ')}`);
+  if (commands.some((c) => /^helm (upgrade|install|uninstall|rollback)\b/.test(c))) {
+    lines.push('  a Helm release it was changing may be left pending: the next `sandbox up` finds and repairs it');
+  }
+  if (!tasks.length && !commands.length) lines.push('  nothing was in progress');
+  lines.push('  hint: re-run the same command: it checks what is in place and finishes the rest');
+  return lines.join('\n');
 }
