@@ -4,9 +4,10 @@
 // renderer on a TTY, a plain timestamped one otherwise); steps never print.
 import { newRunState, type RunState, type Step, type StepContext, type StepServices } from './step.ts';
 import type { SandboxConfig } from '../lib/config.ts';
+import { taskStarted } from '../lib/activity.ts';
 import { causeChain, InterruptedError, SandboxError } from '../lib/errors.ts';
 import type { ListrGetRendererClassFromValue, ListrTaskWrapper } from 'listr2';
-import { runStep, type StepGuard } from './run-step.ts';
+import { runStep, type StepGuard, type StepPhase } from './run-step.ts';
 import { checkPipeline } from './shape.ts';
 
 export type StepOutcome = 'done' | 'already' | 'failed' | 'skipped' | 'blocked' | 'interrupted';
@@ -22,6 +23,10 @@ export interface StepRecord {
   hint?: string;
   /** Step ids this one waited for. */
   needs: string[];
+  /** Where the step was when it ended (for an interrupted one: what Ctrl-C cut short). */
+  phase?: StepPhase;
+  /** The step's last line of progress (an interrupted step's says what it was doing). */
+  lastLine?: string;
 }
 
 export interface RunResult {
@@ -103,6 +108,7 @@ function stepTask(run: Run, step: Step, record: StepRecord) {
     const t0 = performance.now();
     record.startedAt = new Date().toISOString();
     const stop = new AbortController();
+    const activity = taskStarted(`${step.id}: starting`);
     const ctx: StepContext = {
       config: opts.config,
       runId: opts.runId,
@@ -110,14 +116,19 @@ function stepTask(run: Run, step: Step, record: StepRecord) {
       state: run.state,
       services: opts.services,
       output: (line: string) => {
+        if (line.trim()) record.lastLine = line;
         task.output = run.lines ? `${step.id}: ${line}` : line;
       },
+    };
+    const onPhase = (phase: StepPhase): void => {
+      record.phase = phase;
+      activity.update(`${step.id} (${PHASE_WORDS[phase]})`);
     };
     const onChecked = (already: boolean): void => {
       if (already) task.title = `${step.title} (already in place)`;
     };
     try {
-      record.outcome = await runStep(step, ctx, { force: opts.force, guard: opts.guard, stop, onChecked });
+      record.outcome = await runStep(step, ctx, { force: opts.force, guard: opts.guard, stop, onChecked, onPhase });
       gate.resolve(true);
     } catch (err) {
       record.outcome = opts.signal.aborted ? 'interrupted' : 'failed';
@@ -128,10 +139,20 @@ function stepTask(run: Run, step: Step, record: StepRecord) {
       // Only listr2 sees this one (it draws the step's ✖ line); runFailure() keeps the original.
       throw new Error(`${step.title} failed`, { cause: err });
     } finally {
+      activity.end();
       record.ms = Math.round(performance.now() - t0);
     }
   };
 }
+
+const PHASE_WORDS: Record<StepPhase, string> = { check: 'checking what is in place', apply: 'doing its work', gate: 'waiting for readiness' };
+
+/** What an interrupted step leaves, by where it was: said as it is, not as hoped. */
+const PHASE_LEFT: Record<StepPhase, string> = {
+  check: 'it had changed nothing yet',
+  apply: 'its work may be partly done (a re-run completes it)',
+  gate: 'installed, but not yet confirmed ready',
+};
 
 /**
  * A step's outer task. It has no title: listr2 draws no line for a task without one. It waits
@@ -213,9 +234,7 @@ export async function runPipeline(steps: readonly Step[], opts: EngineOptions): 
 export function runFailure(result: RunResult): Error {
   const failed = result.steps.filter((s) => s.outcome === 'failed');
   const interrupted = result.steps.some((s) => s.outcome === 'interrupted');
-  if (interrupted && failed.length === 0) {
-    return new InterruptedError('interrupted; nothing is left half-done: re-run the same command to continue');
-  }
+  if (interrupted && failed.length === 0) return interruptedRun(result);
   const blocked = result.steps.filter((s) => s.outcome === 'blocked').map((s) => s.id);
   const lines = failed.map((s) => `${s.title} failed: ${(s.error ?? []).join(': ')}`);
   if (blocked.length) lines.push(`not run because of that: ${blocked.join(', ')}`);
@@ -223,4 +242,24 @@ export function runFailure(result: RunResult): Error {
   const bug = failed.map((s) => failures.get(s)).find((e) => e !== undefined && !(e instanceof SandboxError));
   if (bug !== undefined) return new Error(lines.join('\n'), { cause: bug });
   return new SandboxError(lines.join('\n'), { hint: first?.hint });
+}
+
+/**
+ * The error of a run Ctrl-C stopped: which steps it stopped and where each was (checking,
+ * installing, waiting), what that leaves, which were done and which never started.
+ */
+function interruptedRun(result: RunResult): InterruptedError {
+  const stopped = result.steps.filter((s) => s.outcome === 'interrupted' && s.startedAt !== undefined);
+  const done = result.steps.filter((s) => s.outcome === 'done' || s.outcome === 'already').map((s) => s.id);
+  const notStarted = result.steps.filter((s) => (s.outcome === 'interrupted' && s.startedAt === undefined) || s.outcome === 'blocked').map((s) => s.id);
+  const lines = [stopped.length ? `interrupted during ${stopped.map((s) => s.id).join(', ')}` : 'interrupted before any step started'];
+  for (const s of stopped) {
+    const phase = s.phase ?? 'check';
+    const last = s.lastLine ? ` (last: ${s.lastLine.length > 160 ? `${s.lastLine.slice(0, 157)}...` : s.lastLine})` : '';
+    lines.push(`${s.id}: stopped while ${PHASE_WORDS[phase]}${last}; ${PHASE_LEFT[phase]}`);
+  }
+  if (done.length) lines.push(`done: ${done.join(', ')}`);
+  if (notStarted.length) lines.push(`not started: ${notStarted.join(', ')}`);
+  lines.push('nothing else was changed; re-run the same command to continue');
+  return new InterruptedError(lines.join('\n'), { hint: 're-run the same command: every step checks what is in place and finishes the rest' });
 }

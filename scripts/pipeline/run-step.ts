@@ -15,13 +15,23 @@ export interface RunStepOptions {
   stop: AbortController;
   /** Told right after the check, before the work and the gate. */
   onChecked?: (already: boolean) => void;
+  /** Told as the step moves from checking to applying to its readiness gate (what Ctrl-C cut short). */
+  onPhase?: (phase: StepPhase) => void;
 }
 
+/** Where a step is: checking what is in place, changing the cluster, or waiting for readiness. */
+export type StepPhase = 'check' | 'apply' | 'gate';
+
 async function checkThenAct(step: Step, ctx: StepContext, opts: RunStepOptions): Promise<'done' | 'already'> {
+  opts.onPhase?.('check');
   const already = !opts.force && step.isDone ? await step.isDone(ctx) : false;
   opts.onChecked?.(already);
-  if (!already) await step.apply(ctx);
+  if (!already) {
+    opts.onPhase?.('apply');
+    await step.apply(ctx);
+  }
   if (step.gate) {
+    opts.onPhase?.('gate');
     const seconds = step.gateSeconds?.(ctx.config) ?? ctx.config.timeouts.stepSeconds;
     await runGate(step.gate(ctx.config), () => ctx.services.kube(), { timeoutMs: seconds * 1000, signal: ctx.signal, onProgress: ctx.output });
   }
