@@ -107,20 +107,44 @@ export async function test(names: string[], opts: GlobalOptions): Promise<void> 
   const interrupted = signal.aborted;
   const failed = outcomes.filter((o) => !o.ok);
 
+  const reportDir = join(stateDir(), 'reports', runId);
+  // One error for the bundle and the terminal: which scenarios failed and, for each, why.
+  const failure = failed.length
+    ? new SandboxError(`${failed.length} of ${outcomes.length} scenarios failed: ${failed.map((o) => o.scenario).join(', ')}`, {
+        cause: new SandboxError(failed.map(whyFailed).join('; ')),
+        hint: `open ${join(reportDir, 'report.html')} for the plots; each failed claim names what was lost, reset or late`,
+      })
+    : undefined;
   let artifacts: string | undefined;
-  if (failed.length && !interrupted) {
+  if (failure && !interrupted) {
     const { writeDiagnostics } = await import('../lib/diagnostics/bundle.ts');
     artifacts = await writeDiagnostics(kube, {
       runId,
       namespaces: [...new Set([cfg.namespaces.job, cfg.namespaces.operator])],
-      error: new SandboxError(`scenarios failed: ${failed.map((o) => o.scenario).join(', ')}`),
+      error: failure,
     });
   }
   const { writeReports } = await import('../../scenarios/report/write.ts');
-  const meta = { runId, startedAt, finishedAt: new Date().toISOString(), versions: await versions(cfg, kube), interrupted, artifacts };
-  const reports = await writeReports(join(stateDir(), 'reports', runId), outcomes, meta);
-
   const { outcomesText } = await import('../../scenarios/render.ts');
+  const meta = { runId, startedAt, finishedAt: new Date().toISOString(), versions: await versions(cfg, kube), interrupted, artifacts };
+  let reports: ReportPaths;
+  try {
+    reports = await writeReports(reportDir, outcomes, meta);
+  } catch (err) {
+    // A full disk or a folder that cannot be written: the verdicts are known, only their files
+    // are missing, so they are printed here and the error says where the reports should have gone.
+    if (typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
+    if (!opts.json) process.stderr.write(`${outcomesText(outcomes)}\n\n`);
+    const unwritten = new SandboxError(`cannot write the reports to ${reportDir}`, {
+      cause: err,
+      hint: `free space on the disk that holds ${reportDir} (\`df -h ${stateDir()}\`) or make it writable, then run \`sandbox test\` again; the outcomes are printed above and the histories are in ${runDir}`,
+      data: { runId, runDir, outcomes },
+    });
+    const { writeDiagnostics } = await import('../lib/diagnostics/bundle.ts');
+    unwritten.artifacts = artifacts ?? (await writeDiagnostics(undefined, { runId, namespaces: [], error: unwritten }));
+    throw unwritten;
+  }
+
   emit(opts, { runId, interrupted, reports, artifacts, outcomes }, () => `${outcomesText(outcomes)}\n\n${reportsText(reports)}`);
   if (interrupted) {
     throw new InterruptedError(`interrupted after ${outcomes.length} of ${chosen.length} scenarios`, {
@@ -128,13 +152,17 @@ export async function test(names: string[], opts: GlobalOptions): Promise<void> 
       data: { runId, reports },
     });
   }
-  if (failed.length) {
-    throw new SandboxError(`${failed.length} of ${outcomes.length} scenarios failed: ${failed.map((o) => o.scenario).join(', ')}`, {
-      hint: `open ${reports.html} for the plots; each failed claim names what was lost, reset or late`,
-      artifacts,
-      data: { runId, reports },
-    });
+  if (failure) {
+    failure.artifacts = artifacts;
+    failure.data = { runId, reports };
+    throw failure;
   }
+}
+
+/** A failed scenario in one line: why it could not be carried out, or the claims that did not hold. */
+function whyFailed(o: ScenarioOutcome): string {
+  const claims = o.claims.filter((c) => !c.ok).map((c) => `${c.title}: ${c.detail}`);
+  return `${o.scenario}: ${o.error ? `could not be carried out: ${o.error.message}` : claims.join('; ')}`;
 }
 
 function reportsText(r: ReportPaths): string {
