@@ -11,6 +11,8 @@ export interface SimTiming {
   sandboxMs: number;
   /** An image pull that is not already on the node. */
   pullMs: number;
+  /** Pulls that take longer than pullMs: the first entry whose regex matches the image (as written in the pod) wins. */
+  pullMsByImage?: Array<{ image: string; ms: number }>;
   /** Container create + start. */
   startMs: number;
   /** First retry of a failed pull or a crashed container; doubles up to backoffMaxMs. */

@@ -314,7 +314,7 @@ export class PodWorker {
       }
       await this.event(slot, { type: 'Normal', reason: 'Pulling', message: `Pulling image "${image}"` });
       const t0 = Date.now();
-      await sleep(this.ctx.timing.pullMs, signal);
+      await sleep(this.ctx.timing.pullMsByImage?.find((p) => new RegExp(p.image).test(image))?.ms ?? this.ctx.timing.pullMs, signal);
       if (signal.aborted) return false;
       const failure = this.pullFailure(image, await this.ctx.faults(), this.imagesOnNode().has(ref));
       if (!failure) {

@@ -77,6 +77,9 @@ function readConfig(path: string | undefined): { name?: string; nodes: KindNode[
   return { name: doc.name, nodes };
 }
 
+/** Wall-clock ms that `kind create cluster` takes before the nodes exist (set by bench/cold-up.ts). */
+const KIND_CREATE_MS_ENV = 'SIM_KIND_CREATE_MS';
+
 async function createCluster(ctx: ToolContext, argv: string[]): Promise<void> {
   const p = parseArgs(argv, { boolean: ['retain', 'help'], aliases: { n: 'name' } });
   const config = readConfig(flag(p, 'config'));
@@ -93,6 +96,9 @@ async function createCluster(ctx: ToolContext, argv: string[]): Promise<void> {
   ctx.err(`Creating cluster "${name}" ...\n`);
   ctx.err(` ✓ Ensuring node image (${image.split('@')[0]}) 🖼\n`);
   ctx.err(` ✓ Preparing nodes ${config.nodes.map(() => '📦').join(' ')}  \n`);
+  // How long the node containers take to start (real kind: 12-17 s), in wall ms; default none.
+  const createMs = Number(process.env[KIND_CREATE_MS_ENV] ?? 0);
+  if (createMs > 0) await new Promise((r) => setTimeout(r, createMs));
   await ctx.api.request('POST', '/_sim/clusters', { name });
   ctx.err(' ✓ Writing configuration 📜\n');
   await bootstrap(ctx.api, name, config.nodes, image, { cpus: faults.docker?.cpus ?? 8, memBytes: faults.docker?.memBytes ?? 16 * 2 ** 30 });

@@ -1,0 +1,124 @@
+// Cold `up --profile full` against the critical path of its dependency graph and against the
+// blog's order (one component after another). Each component takes what FACTS.md section 10
+// publishes for it, scaled by the simulation's clock (1 s -> 20 ms, test/sim/time-scale.ts):
+// `kind create cluster` 12-17 s (15 s), cert-manager "often > 120 s on cold machines because of
+// image pulls" (its images take 120 s to pull), Elasticsearch "1-2 min per node plus readiness"
+// (its image takes 90 s). Components without a published figure keep the simulation's own times.
+//
+// Two fresh simulations with the same timings: in one, `up` runs the whole pipeline; in the
+// other, every step runs alone (`up --only <step>`), in the pipeline's order, which is the blog's.
+// The lone runs give each step's own duration; the critical path is the longest chain of `needs`
+// over them, the sequential sum their total. Wall times are the pipeline's own (from `up --json`),
+// so the CLI's start, the same for both, is left out of both; it is reported beside them.
+import { runCli } from '../test/helpers/cli.ts';
+import { startSim, type Sim } from '../test/sim/harness.ts';
+import { SIM_TIME_SCALE } from '../test/sim/time-scale.ts';
+
+/** Published durations (FACTS.md section 10), in real seconds. */
+export const PUBLISHED_SECONDS = { kindCreate: 15, certManagerPull: 120, elasticsearchPull: 90 } as const;
+
+interface StepRecord {
+  id: string;
+  outcome: string;
+  ms: number;
+  needs: string[];
+}
+
+interface UpReport {
+  ok: boolean;
+  ms: number;
+  steps: StepRecord[];
+}
+
+export interface ColdUpResult {
+  profile: string;
+  /** The pipeline's wall time in one `up`. */
+  wallMs: number;
+  /** The same `up`'s process wall time (with the CLI's start and its last writes). */
+  processMs: number;
+  /** Each step's duration when run alone. */
+  stepMs: Record<string, number>;
+  needs: Record<string, string[]>;
+  criticalPathMs: number;
+  criticalPath: string[];
+  sequentialMs: number;
+  /** Scaled durations given to the simulation, wall ms. */
+  scaled: { kindCreateMs: number; certManagerPullMs: number; elasticsearchPullMs: number };
+}
+
+const scaled = {
+  kindCreateMs: PUBLISHED_SECONDS.kindCreate * 1000 * SIM_TIME_SCALE,
+  certManagerPullMs: PUBLISHED_SECONDS.certManagerPull * 1000 * SIM_TIME_SCALE,
+  elasticsearchPullMs: PUBLISHED_SECONDS.elasticsearchPull * 1000 * SIM_TIME_SCALE,
+};
+
+function timedSim(): Promise<Sim> {
+  return startSim({
+    timing: {
+      pullMsByImage: [
+        { image: 'quay\\.io/jetstack/cert-manager-', ms: scaled.certManagerPullMs },
+        { image: 'elasticsearch/elasticsearch', ms: scaled.elasticsearchPullMs },
+      ],
+    },
+  });
+}
+
+async function up(sim: Sim, extra: string[]): Promise<{ report: UpReport; processMs: number }> {
+  const res = await runCli(['up', '--profile', 'full', '--config', sim.configFile, '--json', ...extra], {
+    env: { ...sim.env, SIM_KIND_CREATE_MS: String(scaled.kindCreateMs) },
+    timeoutMs: 600_000,
+  });
+  if (res.code !== 0) throw new Error(`up ${extra.join(' ')} failed (${res.code}):\n${res.stderr.slice(-3000)}`);
+  return { report: JSON.parse(res.stdout) as UpReport, processMs: res.ms };
+}
+
+/** The longest chain of `needs`, by the steps' durations. */
+export function criticalPath(stepMs: Record<string, number>, needs: Record<string, string[]>): { ms: number; path: string[] } {
+  const memo = new Map<string, { ms: number; path: string[] }>();
+  const longest = (id: string): { ms: number; path: string[] } => {
+    const known = memo.get(id);
+    if (known) return known;
+    let best = { ms: 0, path: [] as string[] };
+    for (const n of needs[id] ?? []) {
+      const p = longest(n);
+      if (p.ms > best.ms) best = p;
+    }
+    const mine = { ms: best.ms + (stepMs[id] ?? 0), path: [...best.path, id] };
+    memo.set(id, mine);
+    return mine;
+  };
+  return Object.keys(stepMs)
+    .map(longest)
+    .reduce((a, b) => (b.ms > a.ms ? b : a), { ms: 0, path: [] as string[] });
+}
+
+export async function coldUp(): Promise<ColdUpResult> {
+  const whole = await timedSim();
+  let wallMs: number;
+  let processMs: number;
+  let order: StepRecord[];
+  try {
+    const run = await up(whole, []);
+    wallMs = run.report.ms;
+    processMs = run.processMs;
+    order = run.report.steps;
+  } finally {
+    await whole.close();
+  }
+  const alone = await timedSim();
+  const stepMs: Record<string, number> = {};
+  try {
+    for (const step of order) {
+      const run = await up(alone, ['--only', step.id]);
+      const rec = run.report.steps.find((s) => s.id === step.id);
+      if (!rec || rec.outcome !== 'done') throw new Error(`up --only ${step.id}: outcome ${rec?.outcome ?? 'missing'}`);
+      stepMs[step.id] = rec.ms;
+    }
+  } finally {
+    await alone.close();
+  }
+  const needs = Object.fromEntries(order.map((s) => [s.id, s.needs]));
+  const cp = criticalPath(stepMs, needs);
+  const sequentialMs = Object.values(stepMs).reduce((a, b) => a + b, 0);
+  return { profile: 'full', wallMs, processMs, stepMs, needs, criticalPathMs: cp.ms, criticalPath: cp.path, sequentialMs, scaled };
+}
