@@ -3,7 +3,8 @@
 // @kubernetes/client-node: loading it from its thousands of files costs about 0.6 s of CPU,
 // bundled (into a chunk of its own, still loaded lazily) about 0.15 s, and every command that
 // talks to the cluster loads it.
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(await readFile('package.json', 'utf8'));
@@ -29,3 +30,8 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+
+// The config schema's validators, precompiled (scripts/lib/config-schema.ts loads them from here).
+const { default: standaloneCode } = await import('ajv/dist/standalone/index.js');
+const { PRECOMPILED_FILE, precompiledSource } = await import('./lib/config-schema.ts');
+await writeFile(join('dist', PRECOMPILED_FILE), precompiledSource(standaloneCode));

@@ -1,6 +1,7 @@
 // The one schema of the sandbox's configuration (scripts/lib/config.ts), checked with ajv.
 // Every node says in words what it allows (`allowed`), so that a refusal names the key,
 // the value given and what would be accepted, without a hand-written check per key.
+import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { SandboxError, UsageError } from './errors.ts';
 
@@ -93,17 +94,55 @@ function withoutRequired(schema: unknown): unknown {
   return Object.fromEntries(Object.entries(schema).filter(([k]) => k !== 'required').map(([k, v]) => [k, k === 'enum' ? v : withoutRequired(v)]));
 }
 
+type Which = 'whole' | 'overrides';
+
+function newAjv(options: ConstructorParameters<typeof Ajv>[0] = {}): Ajv {
+  const ajv = new Ajv({ allErrors: false, ...options });
+  // Words for people, not a validation rule.
+  ajv.addKeyword({ keyword: 'allowed', schemaType: 'string' });
+  return ajv;
+}
+
+const schemaOf = (which: Which): Schema => (which === 'whole' ? configSchema : (withoutRequired(configSchema) as Schema));
+
+/** A short fingerprint of the schema: precompiled validators of another schema are not used. */
+function schemaHash(): string {
+  const text = JSON.stringify(configSchema);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16);
+}
+
+/** The file scripts/build.mjs writes beside the bundle: the validators as ajv's standalone code. */
+export const PRECOMPILED_FILE = 'config-validators.cjs';
+
+/**
+ * The source of PRECOMPILED_FILE: compiling the schema costs ~0.15 s of CPU per validator at every
+ * start, the precompiled code nothing. `standalone` is ajv's standaloneCode (passed in, so that the
+ * CLI never loads ajv's code generator).
+ */
+export function precompiledSource(standalone: (ajv: Ajv, refs: Record<string, string>) => string): string {
+  const ajv = newAjv({ code: { source: true } });
+  for (const which of ['whole', 'overrides'] as const) ajv.addSchema(schemaOf(which), which);
+  return `${standalone(ajv, { whole: 'whole', overrides: 'overrides' })}\nexports.schemaHash = ${JSON.stringify(schemaHash())};\n`;
+}
+
+/** The validator from PRECOMPILED_FILE beside this module (the bundle's dist/), when there is one for this schema. */
+function precompiled(which: Which): ValidateFunction | undefined {
+  try {
+    const mod = createRequire(import.meta.url)(`./${PRECOMPILED_FILE}`) as Record<Which, ValidateFunction> & { schemaHash?: string };
+    return mod.schemaHash === schemaHash() ? mod[which] : undefined;
+  } catch {
+    return undefined; // running from source: compile
+  }
+}
+
 let ajv: Ajv | undefined;
 const validators: { whole?: ValidateFunction; overrides?: ValidateFunction } = {};
 
-/** Each validator compiled on first use: a run without a config file never needs `overrides`. */
-function compiled(which: 'whole' | 'overrides'): ValidateFunction {
-  if (!ajv) {
-    ajv = new Ajv({ allErrors: false });
-    // Words for people, not a validation rule.
-    ajv.addKeyword({ keyword: 'allowed', schemaType: 'string' });
-  }
-  validators[which] ??= ajv.compile(which === 'whole' ? configSchema : (withoutRequired(configSchema) as Schema));
+/** Each validator precompiled, or compiled on first use: a run without a config file never needs `overrides`. */
+function compiled(which: Which): ValidateFunction {
+  validators[which] ??= precompiled(which) ?? (ajv ??= newAjv()).compile(schemaOf(which));
   return validators[which];
 }
 
