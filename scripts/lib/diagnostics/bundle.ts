@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { causeChain, isSandboxError } from '../errors.ts';
-import { networkCode } from '../kube/client.ts';
+import { networkCode } from '../kube/api-error.ts';
 import type { Kube, KubeObject } from '../kube/kube.ts';
 import { describePod, eventsText } from './describe.ts';
 import { stateDir } from '../paths.ts';

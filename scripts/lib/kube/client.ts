@@ -4,7 +4,11 @@
 // turns timestamps into Date objects, neither of which we want for apply or for diagnostics.
 import { ApiException, IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext, type HttpMethod } from '@kubernetes/client-node';
 import { SandboxError } from '../errors.ts';
+import { KubeApiError, networkCode } from './api-error.ts';
 import { withRetries } from '../exec/http.ts';
+
+// Kept where they were for the modules that import them from here.
+export { isApiError, KubeApiError, networkCode } from './api-error.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -22,37 +26,7 @@ export interface RequestOptions {
   what?: string;
 }
 
-/** The API answered with an error status; `code` is the HTTP status, `reason` the Status reason. */
-export class KubeApiError extends SandboxError {
-  readonly code: number;
-  readonly reason?: string;
-  readonly status?: unknown;
-  constructor(message: string, code: number, reason: string | undefined, status: unknown, cause: ApiException<unknown>, hint?: string) {
-    super(message, { cause, hint });
-    this.name = 'KubeApiError';
-    this.code = code;
-    this.reason = reason;
-    this.status = status;
-  }
-}
-
-export function isApiError(err: unknown, code?: number): err is KubeApiError {
-  return err instanceof KubeApiError && (code === undefined || err.code === code);
-}
-
 const TRANSIENT_NET = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED']);
-
-/** The first system error code (ECONNREFUSED, ...) found in an error's cause chain. */
-export function networkCode(err: unknown): string | undefined {
-  let cur: unknown = err;
-  for (let depth = 0; cur && depth < 8; depth++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    if (cur instanceof AggregateError && cur.errors.length > 0) cur = cur.errors[0];
-    else cur = (cur as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 function isAbort(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');

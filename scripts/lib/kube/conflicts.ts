@@ -3,7 +3,7 @@
 // value is reported, not silently taken back. Its own earlier merge patches (suspend, resume)
 // are recorded as the sandbox's Update entry, which the server also reports as a conflict
 // ("sandbox" using v1beta1); those fields are the sandbox's already, so they are forced.
-import { KubeApiError } from './client.ts';
+import { KubeApiError } from './api-error.ts';
 
 export const FIELD_MANAGER = 'sandbox';
 

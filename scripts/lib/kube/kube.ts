@@ -100,7 +100,7 @@ export interface Kube {
   portForward(target: PortForwardTarget): Promise<PortForward>;
 }
 
-export { KubeApiError, isApiError } from './client.ts';
+export { KubeApiError, isApiError } from './api-error.ts';
 export { ApplyConflictError, type FieldConflict } from './conflicts.ts';
 
 /** "Deployment cert-manager/cert-manager", or "Namespace flink" for cluster-scoped objects. */

@@ -5,7 +5,7 @@
 // kube/watch.ts), so they notice a change as soon as the API server reports it; log waits by
 // each line; things with no watch are polled.
 import { SandboxError, TimeoutError } from '../errors.ts';
-import { isApiError } from '../kube/client.ts';
+import { isApiError } from '../kube/api-error.ts';
 import { describeRef, type Kube, type KubeObject, type ObjectRef } from '../kube/kube.ts';
 import { conditionCheck, jsonPathCheck, podsReadyCheck, rolloutCheck, type CheckResult } from './checks.ts';
 import { httpProbe } from '../exec/http.ts';
