@@ -1,7 +1,8 @@
 // The real tier's harness: real Flink processes configured from the sandbox's manifests, on a real
-// MinIO and a real ZooKeeper, the job submitted over REST, the processes' logs followed by the
+// MinIO and a real HA backend (kubernetes HA on a local kube-apiserver, or ZooKeeper when no
+// control plane is available: kube-ha.ts decides), the job submitted over REST, the processes' logs followed by the
 // file recorder into the product's history file, and the product's checker judging it.
-// `RealSandbox` (built tools, MinIO, ZooKeeper) is shared by the runs of a test file; each `Run`
+// `RealSandbox` (built tools, MinIO, the HA backend) is shared by the runs of a test file; each `Run`
 // is one fresh Flink cluster with its own HA cluster id, work dir and history.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -18,7 +19,8 @@ import { type FileRecorder, startFileRecorder } from './file-recorder.ts';
 import { ensureMinio, type LocalMinio, runMc, startMinio } from './minio.ts';
 import { freePort } from './ports.ts';
 import { cancelJob, jobState, stopWithSavepoint, submitJar, triggerSavepoint, waitForJobState } from './rest.ts';
-import { type HelloManifest, type SandboxFlink, sandboxFlink, taskManagersFor } from './sandbox-config.ts';
+import { type HelloManifest, type LocalHa, manifestAccess, type SandboxFlink, sandboxFlink, taskManagersFor } from './sandbox-config.ts';
+import { chooseHa, type KubeHaSite, startKubeHa } from './kube-ha.ts';
 import { assembleZooKeeper, startZooKeeper } from './zookeeper.ts';
 
 /** The Secret the manifests' env refers to. */
@@ -29,9 +31,20 @@ export interface RealSandbox {
   dist: FlinkDist;
   jar: string;
   minio: Pick<LocalMinio, 'endpoint' | 'accessKey' | 'secretKey' | 'bucket' | 'mcHome'> & { mcBinary: string; release: string };
-  zooKeeper: { quorum: string; version: string; lib: string };
+  /** The HA service every run uses, and why that one. */
+  ha: RealHa;
   /** The runs' folders go here. */
   root: string;
+}
+
+/** The HA backend the runs share: kubernetes HA on a local API server, or a local ZooKeeper. */
+export type RealHa = ({ type: 'kubernetes' } & KubeHaSite & { why: string }) | { type: 'zookeeper'; quorum: string; version: string; lib: string; why: string };
+
+/** One line for the log: which HA ran, on what, and why. */
+export function describeHa(ha: RealHa): string {
+  return ha.type === 'kubernetes'
+    ? `HA: kubernetes (ConfigMaps in namespace ${ha.namespace} on kube-apiserver ${ha.version} at ${ha.server}, as service account ${ha.serviceAccount}; ${ha.why})`
+    : `HA: ZooKeeper ${ha.version} at ${ha.quorum} (${ha.why})`;
 }
 
 export interface StartedSandbox {
@@ -39,22 +52,22 @@ export interface StartedSandbox {
   stop(): Promise<void>;
 }
 
-/** Builds (or takes from the cache) Flink, the job, MinIO and ZooKeeper, and starts MinIO and ZooKeeper. */
+/** Builds (or takes from the cache) Flink, the job, MinIO and the HA backend, and starts MinIO and the HA backend. */
 export async function startRealSandbox(onProgress: (line: string) => void = () => {}): Promise<StartedSandbox> {
   const versions = await jobVersions();
   onProgress(`building the job jar and assembling Flink ${versions.flink} (cached after the first run)`);
   const jar = await buildJobJar();
   const dist = await assembleFlink(versions);
   const bins = await ensureMinio(onProgress);
-  const zk = await assembleZooKeeper(dist, versions.log4j);
+  const choice = await chooseHa();
   const root = await mkdtemp(join(tmpdir(), 'flink-sandbox-real-'));
   const minio = await startMinio(bins, join(root, 'minio'));
-  const zooKeeper = await startZooKeeper(zk.lib, join(root, 'zookeeper')).catch(async (err: unknown) => {
+  const started = await startHa(choice, dist, versions.log4j, root, onProgress).catch(async (err: unknown) => {
     await minio.stop();
     throw err;
   });
   const stop = async (): Promise<void> => {
-    await zooKeeper.stop();
+    await started.stop();
     await minio.stop();
     if (!process.env.FLINK_KEEP) await rm(root, { recursive: true, force: true });
   };
@@ -62,10 +75,26 @@ export async function startRealSandbox(onProgress: (line: string) => void = () =
     dist,
     jar,
     minio: { endpoint: minio.endpoint, accessKey: minio.accessKey, secretKey: minio.secretKey, bucket: minio.bucket, mcHome: minio.mcHome, mcBinary: bins.mc, release: bins.releases.server },
-    zooKeeper: { quorum: zooKeeper.quorum, version: zk.version, lib: zk.lib },
+    ha: started.ha,
     root,
   };
   return { sandbox, stop };
+}
+
+async function startHa(
+  choice: Awaited<ReturnType<typeof chooseHa>>,
+  dist: FlinkDist,
+  log4jVersion: string,
+  root: string,
+  onProgress: (line: string) => void,
+): Promise<{ ha: RealHa; stop(): Promise<void> }> {
+  if (choice.type === 'kubernetes') {
+    const kube = await startKubeHa(await manifestAccess(), onProgress);
+    return { ha: { type: 'kubernetes', ...kube.site, why: choice.why }, stop: kube.stop };
+  }
+  const zk = await assembleZooKeeper(dist, log4jVersion);
+  const zooKeeper = await startZooKeeper(zk.lib, join(root, 'zookeeper'));
+  return { ha: { type: 'zookeeper', quorum: zooKeeper.quorum, version: zk.version, lib: zk.lib, why: choice.why }, stop: zooKeeper.stop };
 }
 
 /** `mc` against the sandbox's MinIO (alias `sandbox`, set by the bucket script); its stdout. */
@@ -86,6 +115,10 @@ export interface RunOptions {
   clusterConfig?: Record<string, string>;
 }
 
+function localHa(ha: RealHa): LocalHa {
+  return ha.type === 'kubernetes' ? { type: 'kubernetes', kubeconfig: ha.flinkKubeconfig } : { type: 'zookeeper', quorum: ha.quorum };
+}
+
 /** One job run on a fresh cluster. */
 export class Run {
   readonly workDir: string;
@@ -99,7 +132,7 @@ export class Run {
   /** The job submitted last. */
   jobId = '';
 
-  /** This run's HA cluster id: its ZooKeeper nodes live under /flink/<clusterId>. */
+  /** This run's HA cluster id: its ConfigMaps are named <clusterId>-..., its ZooKeeper nodes live under /flink/<clusterId>. */
   readonly clusterId: string;
 
   private constructor(sandbox: RealSandbox, options: RunOptions, init: { workDir: string; cluster: LocalFlink; history: HistoryLog; flink: SandboxFlink; recorder: FileRecorder; clusterId: string }) {
@@ -121,7 +154,7 @@ export class Run {
       rpcPort: await freePort(),
       restPort: await freePort(),
       s3Endpoint: sandbox.minio.endpoint,
-      zooKeeperQuorum: sandbox.zooKeeper.quorum,
+      ha: localHa(sandbox.ha),
       clusterId: `${options.name}-${randomBytes(3).toString('hex')}`,
     };
     const flink = await sandboxFlink(options.manifest ?? 'hello-ha.yaml', site, { [SECRET]: { accessKey: sandbox.minio.accessKey, secretKey: sandbox.minio.secretKey } });
@@ -250,6 +283,19 @@ export class Run {
   async judge(): Promise<Verdict> {
     await this.stop();
     return judgeHistoryFile(this.history.file);
+  }
+
+  /**
+   * When a process first logged a message matching `pattern` (its line's @timestamp, ms since the
+   * epoch); undefined if it has not. E.g. a JobManager's dispatcher granted leadership.
+   */
+  async loggedAt(p: FlinkProcess, pattern: RegExp): Promise<number | undefined> {
+    for (const line of (await readFile(p.outFile, 'utf8')).split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const entry = JSON.parse(line) as { '@timestamp'?: string; message?: string };
+      if (entry['@timestamp'] && pattern.test(entry.message ?? '')) return Date.parse(entry['@timestamp']);
+    }
+    return undefined;
   }
 
   /** The JobManagers' console lines matching `pattern` (e.g. restore lines), messages only. */

@@ -5,6 +5,7 @@ import { resetDetected } from '../../../scenarios/claims.ts';
 import { Run } from './harness.ts';
 import { observe, readHistory } from './observe.ts';
 import { cancelJob } from './rest.ts';
+import { checkpointIds, HaConfigMaps } from './kube-ha.ts';
 import { zkCli } from './zookeeper.ts';
 
 const sandbox = inject('realSandbox');
@@ -39,7 +40,7 @@ it('the job without checkpoints (hello-no-ha.yaml), TaskManager killed: the sequ
 /** Three retained checkpoints (the manifest keeps Flink's one), kept on cancel, so an older one still exists to restore from. */
 const RETAIN_THREE = { 'execution.checkpointing.num-retained': '3', 'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION' };
 
-it('the HA metadata made to point at an OLDER checkpoint, the JobManager killed and restarted: the checker flags the stale restore', async () => {
+it(`the HA metadata (${sandbox.ha.type}) made to point at an OLDER checkpoint, the JobManager killed and restarted: the checker flags the stale restore`, async () => {
   const run = await Run.start(sandbox, { name: 'restore-older-checkpoint', clusterConfig: RETAIN_THREE });
   try {
     const jobId = await run.submit();
@@ -49,17 +50,14 @@ it('the HA metadata made to point at an OLDER checkpoint, the JobManager killed 
     const before = run.highWater();
     const mark = run.history.restartMark();
     await run.kill(run.cluster.jobManager, 'kill-jobmanager');
-    // The completed-checkpoint store in ZooKeeper loses its newest entries (one znode per
-    // checkpoint, named by its id): the restarted JobManager can only find `older`.
-    const store = `/flink/${run.clusterId}/jobs/${jobId}/checkpoints`;
-    const listed = await zkCli(sandbox.zooKeeper.lib, sandbox.zooKeeper.quorum, ['ls', store]);
-    const newer = [...listed.matchAll(/\b(\d{19})\b/g)].map((m) => m[1]!).filter((node) => Number(node) > older);
-    expect(newer.length).toBeGreaterThan(0);
-    for (const node of newer) await zkCli(sandbox.zooKeeper.lib, sandbox.zooKeeper.quorum, ['deleteall', `${store}/${node}`]);
+    // The completed-checkpoint store loses its newest entries, so the restarted JobManager can
+    // only find `older`.
+    const removed = await forgetCheckpointsAfter(run, jobId, older);
+    expect(removed.length).toBeGreaterThan(0);
     await run.cluster.startJobManager();
     await run.waitForRecovery(mark, before, `the job restored from checkpoint ${older} to pass ${before}`);
     const verdict = await run.finish();
-    await observe(run, verdict, 'fault', { last: ids.at(-1), restoredFrom: older, removedFromStore: newer.map(Number) });
+    await observe(run, verdict, 'fault', { ha: sandbox.ha.type, last: ids.at(-1), restoredFrom: older, removedFromStore: removed });
 
     expect(await run.jobManagerLines(new RegExp(`^Restoring job ${jobId} from Checkpoint ${older} `))).toHaveLength(1);
     expect(verdict.valid).toBe(false);
@@ -68,6 +66,30 @@ it('the HA metadata made to point at an OLDER checkpoint, the JobManager killed 
     await run.stop();
   }
 });
+
+/**
+ * Removes the checkpoints newer than `older` from the job's completed-checkpoint store: the
+ * `checkpointID-<id>` keys of its HA ConfigMap (kubernetes HA; the edit is checked by reading the
+ * ConfigMap back), or its znodes, one per checkpoint named by its id (ZooKeeper). The ids removed.
+ */
+async function forgetCheckpointsAfter(run: Run, jobId: string, older: number): Promise<number[]> {
+  const ha = sandbox.ha;
+  if (ha.type === 'kubernetes') {
+    const cms = await HaConfigMaps.connect(ha, run.clusterId);
+    const stored = checkpointIds(await cms.job(jobId));
+    expect(stored).toContain(older);
+    const newer = stored.filter((id) => id > older);
+    const edited = await cms.dropCheckpoints(jobId, newer);
+    expect(checkpointIds(edited)).toEqual(stored.filter((id) => id <= older));
+    expect(checkpointIds(await cms.job(jobId)).at(-1)).toBe(older);
+    return newer;
+  }
+  const store = `/flink/${run.clusterId}/jobs/${jobId}/checkpoints`;
+  const listed = await zkCli(ha.lib, ha.quorum, ['ls', store]);
+  const newer = [...listed.matchAll(/\b(\d{19})\b/g)].map((m) => m[1]!).filter((node) => Number(node) > older);
+  for (const node of newer) await zkCli(ha.lib, ha.quorum, ['deleteall', `${store}/${node}`]);
+  return newer.map(Number);
+}
 
 // A restore of a retained checkpoint given as the savepoint path (savepointPath, the operator's
 // initialSavepointPath) is logged by Flink as "Restoring job ... from Savepoint <id> ... located at

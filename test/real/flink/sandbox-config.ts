@@ -18,7 +18,9 @@ interface EnvVar {
 }
 
 interface HelloDeployment {
+  metadata: { name: string; namespace?: string };
   spec: {
+    serviceAccount?: string;
     flinkConfiguration: FlinkConfig;
     logConfiguration: Record<string, string>;
     jobManager: { resource: { memory: string } };
@@ -35,10 +37,14 @@ export interface LocalSite {
   restPort: number;
   /** The local MinIO's endpoint (http://127.0.0.1:<port>). */
   s3Endpoint: string;
-  zooKeeperQuorum: string;
-  /** Keeps runs apart in ZooKeeper (the operator uses the deployment's name as kubernetes.cluster-id). */
+  /** The HA service the run uses: the manifest's kubernetes one on a local API server, or ZooKeeper. */
+  ha: LocalHa;
+  /** Keeps runs apart in the HA store (the operator uses the deployment's name as kubernetes.cluster-id). */
   clusterId: string;
 }
+
+/** Where the HA service of a local run keeps its leader, job graphs and checkpoint pointers. */
+export type LocalHa = { type: 'kubernetes'; kubeconfig: string } | { type: 'zookeeper'; quorum: string };
 
 export interface LocalChange {
   key: string;
@@ -46,6 +52,54 @@ export interface LocalChange {
   why: string;
   /** Applied only when the manifest sets this key (S3 and HA keys of the job that has them). */
   onlyWith?: string;
+}
+
+function haChanges(site: LocalSite): LocalChange[] {
+  const ha = site.ha;
+  if (ha.type === 'kubernetes') {
+    // high-availability.type stays the manifest's `kubernetes`.
+    return [
+      {
+        key: 'kubernetes.config.file',
+        value: ha.kubeconfig,
+        why: "pods reach the API server through the in-cluster config (the service account's token mounted by the kubelet); local processes read a kubeconfig holding a token of the same service account, bound to the operator chart's `flink` role",
+        onlyWith: 'high-availability.type',
+      },
+      {
+        key: 'kubernetes.cluster-id',
+        value: site.clusterId,
+        why: "the operator sets it to the deployment's name; a suffix per run keeps runs' ConfigMaps apart on the one API server",
+        onlyWith: 'high-availability.type',
+      },
+      {
+        key: 'high-availability.cluster-id',
+        value: site.clusterId,
+        why: "Flink's native Kubernetes deployment (the operator's) sets it to kubernetes.cluster-id, so job graphs and checkpoint pointers go under <storageDir>/<cluster-id>/; a plain process would use /default",
+        onlyWith: 'high-availability.type',
+      },
+    ];
+  }
+  return [
+    {
+      key: 'high-availability.type',
+      value: 'zookeeper',
+      why: 'no Kubernetes API server for this run (the control plane is not built): ZooKeeper is the HA service Flink ships for everywhere else (the storage dir stays on S3)',
+      onlyWith: 'high-availability.type',
+    },
+    { key: 'high-availability.zookeeper.quorum', value: ha.quorum, why: 'the local ZooKeeper', onlyWith: 'high-availability.type' },
+    {
+      key: 'high-availability.zookeeper.client.session-timeout',
+      value: '15000',
+      why: "a dead JobManager's leadership ends when its ZooKeeper session expires; 15 s is the kubernetes HA service's leader lease (high-availability.kubernetes.leader-election.lease-duration), so leadership moves about as fast as in the pods",
+      onlyWith: 'high-availability.type',
+    },
+    {
+      key: 'high-availability.cluster-id',
+      value: site.clusterId,
+      why: 'kubernetes.cluster-id plays this part in the pods; one per run keeps runs apart',
+      onlyWith: 'high-availability.type',
+    },
+  ];
 }
 
 /**
@@ -64,25 +118,7 @@ export function localChanges(site: LocalSite): LocalChange[] {
     { key: 'rest.bind-address', value: '127.0.0.1', why: loopback },
     { key: 'rest.port', value: String(site.restPort), why: loopback },
     { key: 's3.endpoint', value: site.s3Endpoint, why: 'the local MinIO instead of the minio Service in the cluster', onlyWith: 's3.endpoint' },
-    {
-      key: 'high-availability.type',
-      value: 'zookeeper',
-      why: 'the kubernetes HA service needs a Kubernetes API server; ZooKeeper is the HA service Flink ships for everywhere else (the storage dir stays on S3)',
-      onlyWith: 'high-availability.type',
-    },
-    { key: 'high-availability.zookeeper.quorum', value: site.zooKeeperQuorum, why: 'the local ZooKeeper', onlyWith: 'high-availability.type' },
-    {
-      key: 'high-availability.zookeeper.client.session-timeout',
-      value: '15000',
-      why: "a dead JobManager's leadership ends when its ZooKeeper session expires; 15 s is the kubernetes HA service's leader lease (high-availability.kubernetes.leader-election.lease-duration), so leadership moves as fast as in the pods",
-      onlyWith: 'high-availability.type',
-    },
-    {
-      key: 'high-availability.cluster-id',
-      value: site.clusterId,
-      why: 'kubernetes.cluster-id plays this part in the pods; one per run keeps runs apart',
-      onlyWith: 'high-availability.type',
-    },
+    ...haChanges(site),
     { key: 'io.tmp.dirs', value: join(site.workDir, 'tmp'), why: "a pod's /tmp is its own; processes on one host share /tmp, so each run gets a folder to delete" },
     { key: 'web.upload.dir', value: join(site.workDir, 'upload'), why: 'the job jar is uploaded over REST (session cluster) instead of baked into the image' },
   ];
@@ -115,17 +151,29 @@ function memory(value: string): string {
   return value;
 }
 
+async function readManifest(manifest: HelloManifest): Promise<HelloDeployment> {
+  return parse(await readFile(packagePath('manifests', 'flink', manifest), 'utf8')) as HelloDeployment;
+}
+
+/** A FlinkDeployment's namespace (where the kubernetes HA ConfigMaps go) and its pods' service account. */
+export async function manifestAccess(manifest: HelloManifest = 'hello-ha.yaml'): Promise<{ namespace: string; serviceAccount: string }> {
+  const { metadata, spec } = await readManifest(manifest);
+  return { namespace: metadata.namespace ?? 'default', serviceAccount: spec.serviceAccount ?? 'default' };
+}
+
 /**
  * The manifest's configuration with the local changes applied. `secrets` resolves the pod env's
  * secretKeyRefs (`minio-credentials` keys accessKey and secretKey).
  */
 export async function sandboxFlink(manifest: HelloManifest, site: LocalSite, secrets: Record<string, Record<string, string>>): Promise<SandboxFlink> {
-  const { spec } = parse(await readFile(packagePath('manifests', 'flink', manifest), 'utf8')) as HelloDeployment;
+  const { metadata, spec } = await readManifest(manifest);
   const config: FlinkConfig = { ...spec.flinkConfiguration };
   // What the operator derives from the spec rather than from flinkConfiguration.
   config['jobmanager.memory.process.size'] = memory(spec.jobManager.resource.memory);
   config['taskmanager.memory.process.size'] = memory(spec.taskManager.resource.memory);
   config['parallelism.default'] = String(spec.job.parallelism);
+  // The operator sets kubernetes.namespace to the resource's namespace; the HA ConfigMaps go there.
+  if (site.ha.type === 'kubernetes') config['kubernetes.namespace'] = metadata.namespace ?? 'default';
   const changes = localChanges(site).filter((c) => c.onlyWith === undefined || c.onlyWith in spec.flinkConfiguration);
   for (const c of changes) config[c.key] = c.value;
 
