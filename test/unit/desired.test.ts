@@ -55,9 +55,20 @@ describe('containsDesired', () => {
     expect(containsDesired({ a: null }, { a: null })).toBe(true);
     expect(containsDesired({ a: null }, {})).toBe(false);
     expect(containsDesired({ a: 0 }, { a: null })).toBe(false);
-    expect(containsDesired({ a: '' }, {})).toBe(false);
     expect(containsDesired({ a: false }, { a: false })).toBe(true);
     expect(containsDesired({}, { anything: 1 })).toBe(true);
+  });
+
+  it("counts a zero value the server drops (Go's omitempty) as in place, and only when the field is absent", () => {
+    // kube-apiserver returns an env entry's `value: ""` without `value`.
+    const env = [{ name: 'HEIMDALL_SERVER', value: '' }];
+    expect(containsDesired({ env }, { env: [{ name: 'HEIMDALL_SERVER' }] })).toBe(true);
+    for (const zero of ['', false, 0, [], {}]) expect(containsDesired({ a: zero }, {})).toBe(true);
+    expect(containsDesired({ a: '' }, { a: 'set' })).toBe(false);
+    expect(containsDesired({ a: false }, { a: true })).toBe(false);
+    expect(containsDesired({ a: [] }, { a: ['x'] })).toBe(false);
+    expect(containsDesired({ a: 'x' }, {})).toBe(false);
+    expect(firstDifference({ env: [{ name: 'A', value: '' }] }, { env: [{ name: 'B' }] })).toBe('.env[0].name: want "A", live "B"');
   });
 
   it('needs lists of the same length, element by element in order', () => {
@@ -65,7 +76,6 @@ describe('containsDesired', () => {
     expect(containsDesired({ args: ['a', 'b'] }, { args: ['a', 'b', 'c'] })).toBe(false);
     expect(containsDesired({ args: ['a', 'b'] }, { args: ['b', 'a'] })).toBe(false);
     expect(containsDesired({ args: [] }, { args: [] })).toBe(true);
-    expect(containsDesired({ args: [] }, {})).toBe(false);
     // Objects inside lists may carry extra fields, like any object.
     expect(containsDesired([{ name: 'x' }], [{ name: 'x', uid: 1 }])).toBe(true);
     // Nested lists.

@@ -2,7 +2,19 @@
 // we declare has the same value in the live object. Fields the server or controllers
 // add (defaults, status, managedFields) do not count as differences.
 
+/**
+ * A zero value the API server does not keep: Go's `omitempty` drops an empty string, false, 0,
+ * an empty list or map from what it returns (an env entry's `value: ""` comes back without
+ * `value`). A field that must keep its zero value is a pointer in Go and comes back as given.
+ */
+function isOmittedZero(desired: unknown): boolean {
+  if (desired === '' || desired === false || desired === 0) return true;
+  if (Array.isArray(desired)) return desired.length === 0;
+  return desired !== null && typeof desired === 'object' && Object.keys(desired).length === 0;
+}
+
 export function containsDesired(desired: unknown, live: unknown): boolean {
+  if (live === undefined && isOmittedZero(desired)) return true;
   if (desired === null || typeof desired !== 'object') {
     // Kubernetes normalises numbers in quantities and int-or-string fields to strings.
     return desired === live || (typeof live === 'string' && typeof desired === 'number' && String(desired) === live);

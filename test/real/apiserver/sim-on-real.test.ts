@@ -20,13 +20,9 @@ import { startControlPlane, type ControlPlane } from './control-plane.ts';
  * PVC and PV, without which a namespace holding a claim never finishes terminating.
  */
 const HOUSEKEEPING = ['namespace', 'garbagecollector', 'serviceaccount', 'serviceaccount-token', 'root-ca-cert-publisher', 'pvc-protection', 'pv-protection'];
-/**
- * Every step of the minimal profile and the UI extras (ingress-nginx's admission webhook) but
- * Heimdall: kube-apiserver drops its env entries' empty `value: ""` (omitempty), so the live
- * Deployment never contains the manifest and a re-run re-applies it.
- */
-const UP = ['up', '--profile', 'minimal', '--with', 'ui', '--skip', 'heimdall'];
-const STEPS = ['preflight', 'cluster', 'minio', 'cert-manager', 'flink-operator', 'job-image', 'ingress-nginx'];
+/** Every step of the minimal profile and the UI extras (ingress-nginx's admission webhook, Heimdall). */
+const UP = ['up', '--profile', 'minimal', '--with', 'ui'];
+const STEPS = ['preflight', 'cluster', 'minio', 'cert-manager', 'flink-operator', 'job-image', 'ingress-nginx', 'heimdall'];
 /** The webhooks of cert-manager, the Flink operator and ingress-nginx, as the API server names them. */
 const WEBHOOKS = ['webhook.cert-manager.io', 'mutationwebhook.flink.apache.org', 'validationwebhook.flink.apache.org', 'validate.nginx.ingress.kubernetes.io'];
 /**
