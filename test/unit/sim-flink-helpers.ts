@@ -66,7 +66,8 @@ export function deployment(name: string, opts: DeploymentOptions): KubeObject {
   };
 }
 
-export type Seen = SequenceRecord & { pod: string };
+/** A record line as read from a TaskManager's log: the pod, and when the line was written (its `@timestamp`). */
+export type Seen = SequenceRecord & { pod: string; t: number };
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -124,7 +125,7 @@ export class Recorder {
           const parsed = parseSequenceLine(line);
           buf = buf.slice(nl + 1);
           if (parsed && 'malformed' in parsed) this.malformedLines.push(line);
-          else if (parsed) this.records.push({ ...parsed, pod });
+          else if (parsed) this.records.push({ ...parsed, pod, t: lineTime(line) });
         }
       }
     } catch {
@@ -235,6 +236,33 @@ export async function jmLog(sim: Sim, app: string): Promise<string> {
 /** The messages of the JSON log lines of a JobManager log. */
 export function messages(log: string): string[] {
   return log.split('\n').filter((l) => l.startsWith('{')).map((l) => String((JSON.parse(l) as { message?: string }).message ?? ''));
+}
+
+/** When a JSON log line was written (its `@timestamp`), else now. */
+export function lineTime(line: string): number {
+  if (!line.startsWith('{')) return Date.now();
+  const at = Date.parse(String((JSON.parse(line) as { '@timestamp'?: string })['@timestamp']));
+  return Number.isNaN(at) ? Date.now() : at;
+}
+
+export interface LogEntry {
+  t: number;
+  logger: string;
+  message: string;
+  line: string;
+}
+
+/** The JSON lines of a pod's main container log; `previous`: the container before its last restart. */
+export async function podLog(sim: Sim, pod: string, previous = false): Promise<LogEntry[]> {
+  const res = await fetch(`${sim.url}/api/v1/namespaces/default/pods/${pod}/log?container=flink-main-container${previous ? '&previous=true' : ''}`);
+  if (!res.ok) return [];
+  return (await res.text())
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((line) => {
+      const j = JSON.parse(line) as { message?: string; 'log.logger'?: string };
+      return { t: lineTime(line), logger: String(j['log.logger'] ?? ''), message: String(j.message ?? ''), line };
+    });
 }
 
 /** Events about one object. */

@@ -1,29 +1,44 @@
 // The Flink processes in the simulated pods (native Kubernetes mode), as container behaviours:
 // - JobManager (pods app=<name>, component=jobmanager): reads its configuration from the
-//   `flink-config-<name>` ConfigMap, leads (others stand by), restores the job the way Flink does
-//   (HA store with a checkpoint -> that checkpoint; else `execution.savepoint.path`; else
-//   scratch), publishes HA metadata, and, as Flink's ResourceManager, creates TaskManager pods
-//   `<name>-taskmanager-<attempt>-<index>` through the API from the `pod-template-<name>`
-//   ConfigMap whenever fewer are alive than ceil(parallelism / slots).
+//   `flink-config-<name>` ConfigMap, leads (others stand by; with Kubernetes HA a new leader also
+//   waits until the lock of the last one, never released by Flink, has not been renewed for the
+//   lease duration), restores the job the way Flink does (HA store with a checkpoint -> that
+//   checkpoint; else `execution.savepoint.path`; else scratch), publishes HA metadata, and, as
+//   Flink's ResourceManager, creates TaskManager pods `<name>-taskmanager-<attempt>-<index>`
+//   through the API from the `pod-template-<name>` ConfigMap whenever fewer are alive than
+//   ceil(parallelism / slots), and notices lost TaskManagers (flink-liveness.ts).
 // - TaskManager (component=taskmanager): registers its slots with the job model and writes the
-//   record lines the job routes to it into its container log.
+//   record lines the job routes to it into its container log. Its pod deleted, it shuts down and
+//   says so (`The TaskExecutor is shutting down.`).
+// Both processes take the `flink` knobs' signals (flink-process-faults.ts): killed, a
+// TaskManager's container exits 137 and a JobManager's tasks run on without it; frozen, a
+// TaskManager stops answering until it is given up.
 // The job model (flink-job.ts / flink-runtime.ts) stands in for Flink's RPC and REST.
 import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { SimClient, type KubeObject } from '../api-client.ts';
 import type { ContainerContext, ImageBehaviour } from '../behaviours.ts';
 import { isActive } from '../controllers/names.ts';
-import { checkpointIntervalMs, flinkVersionOfImage, haEnabled, parseConfYaml, parseMemoryMiB, programArgs, rateFromArgs, restartStrategy, slotsPerTaskManager, type FlinkConf } from './flink-config.ts';
+import { simMs } from '../time-scale.ts';
+import { checkpointIntervalMs, flinkClocks, flinkVersionOfImage, haEnabled, parseConfYaml, parseMemoryMiB, programArgs, rateFromArgs, restartStrategy, slotsPerTaskManager, type FlinkClocks, type FlinkConf } from './flink-config.ts';
 import { HaStore } from './flink-ha.ts';
-import { flinkWorld, type Snapshot, type TaskManagerHandle } from './flink-job.ts';
+import { flinkWorld, type FlinkJobModel, type Snapshot, type TaskManagerHandle } from './flink-job.ts';
+import { lostPods, monitorHeartbeats } from './flink-liveness.ts';
 import { HELLO_ENTRY_CLASS, layoutOf, logLine, type LogLayout } from './flink-logs.ts';
+import { takeSignal } from './flink-process-faults.ts';
 import { JobRuntime, type FlinkKnobs } from './flink-runtime.ts';
 
 const JM_STARTUP_MS = 100;
 const DEPLOY_MS = 50;
 const SAVEPOINT_MS = 100;
 const RM_PERIOD_MS = 100;
+/** How often a TaskManager process looks for a signal (wall-clock ms). */
+const PROCESS_POLL_MS = 20;
+/** The exit code of a process killed with SIGKILL. */
+const KILLED = 137;
 const RM_LOGGER = 'org.apache.flink.kubernetes.KubernetesResourceManagerDriver';
+const ARM_LOGGER = 'org.apache.flink.runtime.resourcemanager.active.ActiveResourceManager';
+const ELECTOR_LOGGER = 'org.apache.flink.kubernetes.kubeclient.resources.KubernetesLeaderElector';
 
 function isFlinkPod(pod: KubeObject, component: string): boolean {
   return pod.metadata.labels?.type === 'flink-native-kubernetes' && pod.metadata.labels?.component === component && !!pod.metadata.labels?.app;
@@ -75,13 +90,6 @@ async function pluginsMissing(ctx: ContainerContext): Promise<boolean> {
   return false;
 }
 
-function untilStopped(ctx: ContainerContext): Promise<void> {
-  return new Promise((resolve) => {
-    if (ctx.signal.aborted) return resolve();
-    ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-}
-
 function k8sMemory(mib: number | undefined): string | undefined {
   return mib === undefined ? undefined : `${Math.round(mib)}Mi`;
 }
@@ -129,7 +137,10 @@ export const jobManagerBehaviour: ImageBehaviour = {
   async run(ctx) {
     const app = ctx.pod.metadata.labels!.app!;
     const ns = ctx.pod.metadata.namespace ?? 'default';
-    const me = ctx.pod.metadata.name!;
+    const pod = ctx.pod.metadata.name!;
+    // The leader lock's identity: one per process (Flink's is a random UUID), so a restarted
+    // container is a new contender.
+    const me = `${pod}-${randomBytes(4).toString('hex')}`;
     const api = new SimClient(ctx.api.url, 'flink-jobmanager');
     const pc = await readConf(ctx, app);
     if (!pc) return undefined;
@@ -141,16 +152,26 @@ export const jobManagerBehaviour: ImageBehaviour = {
 
     const world = flinkWorld(ctx.api.url);
     const model = world.model(ns, app);
-    // Standby JobManagers (HA with replicas > 1) wait for the leader to go.
-    while (!ctx.signal.aborted && model.leader && model.leader !== me) await ctx.sleep(RM_PERIOD_MS);
-    if (ctx.signal.aborted) return undefined;
-    model.leader = me;
+    const clocks = flinkClocks(conf);
+    const clusterId = conf['high-availability.cluster-id'] ?? app;
+    const ha = haEnabled(conf) ? new HaStore(api, ns, clusterId) : undefined;
+    if (!(await leadership(ctx, model, me, ha, clocks))) return undefined;
+    if (ha) {
+      log('INFO', ELECTOR_LOGGER, `New leader elected ${me} for ${clusterId}-cluster-config-map.`);
+      // The TaskManagers' job leader service hears of it and cancels what a killed leader left running.
+      model.newLeader();
+    }
+    const renewal = ha ? setInterval(() => model.leader === me && (model.lease = { holder: me, renewedMs: Date.now() }), simMs(clocks.leaseRetryMs)) : undefined;
+    renewal?.unref();
+    // Until the JobManager's own loops end: the pod stopped, or the process killed.
+    const alive = new AbortController();
+    ctx.signal.addEventListener('abort', () => alive.abort(), { once: true });
     let knobs: FlinkKnobs = (await ctx.faults()).flink ?? {};
     let runtime: JobRuntime | undefined;
+    let killed = false;
     try {
       await ctx.sleep(JM_STARTUP_MS);
       if (ctx.signal.aborted) return undefined;
-      const ha = haEnabled(conf) ? new HaStore(api, ns, conf['high-availability.cluster-id'] ?? app) : undefined;
       const recovered = await ha?.read(conf['$internal.pipeline.job-id']);
       const jobId = recovered?.jobId ?? conf['$internal.pipeline.job-id'] ?? randomBytes(16).toString('hex');
       let failure: string | undefined;
@@ -178,6 +199,7 @@ export const jobManagerBehaviour: ImageBehaviour = {
         layout,
         initialSavepoint,
         onCheckpoint: ha ? (s) => ha.checkpointCompleted(jobId, s.checkpointId ?? 0, s.path!, Number(conf['state.checkpoints.num-retained'] ?? 1)) : undefined,
+        onIdUsed: ha ? (id) => ha.idUsed(jobId, id) : undefined,
         onTerminal: ha ? () => ha.jobTerminated(jobId) : undefined,
         allowNonRestoredState: (conf['execution.savepoint.ignore-unclaimed-state'] ?? 'false') === 'true',
         log,
@@ -187,26 +209,60 @@ export const jobManagerBehaviour: ImageBehaviour = {
         },
         deployMs: DEPLOY_MS,
         savepointMs: SAVEPOINT_MS,
+        clocks,
       });
       model.runtime = runtime;
-      if (ha) await ha.jobSubmitted(jobId, me, `http://${app}-rest.${ns}:8081`);
+      if (ha) await ha.jobSubmitted(jobId, pod, `http://${app}-rest.${ns}:8081`, me);
       knobs = (await ctx.faults()).flink ?? {};
       if (failure) runtime.failAtStart(failure);
       else runtime.begin(from, 'jobmanager-start', { checkpointCounter: recovered?.lastId, recovery: recovered?.graph === true });
-      await resourceManager(ctx, api, app, ns, conf, runtime, log, (k) => (knobs = k));
+      void monitorHeartbeats(model, clocks, alive.signal, (tm) => stopWorker(api, ns, tm, log));
+      killed = (await resourceManager(ctx, api, app, ns, conf, runtime, log, (k) => (knobs = k))) === 'killed';
     } finally {
-      runtime?.shutdown();
+      alive.abort();
+      if (renewal) clearInterval(renewal);
+      // Shut down, Flink suspends the job and its TaskManagers cancel the tasks; killed, it can
+      // do nothing, and the tasks run on. Neither releases the leader lock.
+      if (killed) runtime?.orphan();
+      else runtime?.shutdown();
       if (model.leader === me) model.leader = undefined;
       model.changed();
     }
-    return undefined;
+    return killed ? KILLED : undefined;
   },
 };
+
+/**
+ * Waits to lead: while another JobManager process leads, and, with Kubernetes HA, while the
+ * leader lock of the last leader (which Flink's KubernetesLeaderElector never releases, not even
+ * on a clean shutdown) was renewed less than the lease duration ago. A candidate tries once per
+ * retry period. False when the pod stopped first.
+ */
+async function leadership(ctx: ContainerContext, model: FlinkJobModel, me: string, ha: HaStore | undefined, clocks: FlinkClocks): Promise<boolean> {
+  for (;;) {
+    if (ctx.signal.aborted) return false;
+    const lease = model.lease;
+    const locked = ha !== undefined && lease !== undefined && lease.holder !== me && Date.now() < lease.renewedMs + simMs(clocks.leaseDurationMs);
+    if (!(model.leader && model.leader !== me) && !(locked && (await ha.leaderLockExists().catch(() => true)))) break;
+    await ctx.sleep(ha ? simMs(clocks.leaseRetryMs) : RM_PERIOD_MS);
+  }
+  if (ctx.signal.aborted) return false;
+  model.leader = me;
+  if (ha) model.lease = { holder: me, renewedMs: Date.now() };
+  return true;
+}
+
+/** ActiveResourceManager.internalStopWorker -> KubernetesResourceManagerDriver.releaseResource: the pod goes. */
+async function stopWorker(api: SimClient, ns: string, pod: string, log: JmLog): Promise<void> {
+  log('INFO', ARM_LOGGER, `Stopping worker ${pod}.`);
+  log('INFO', RM_LOGGER, `Stopping TaskManager pod ${pod}.`);
+  await api.delete(`/api/v1/namespaces/${ns}/pods/${pod}`).catch(() => undefined);
+}
 
 /** Flink's ResourceManager: keeps ceil(parallelism / slots) TaskManager pods alive while the job needs them. */
 type JmLog = (level: 'INFO' | 'WARN' | 'ERROR', logger: string, message: string) => void;
 
-async function resourceManager(ctx: ContainerContext, api: SimClient, app: string, ns: string, conf: FlinkConf, runtime: JobRuntime, log: JmLog, setKnobs: (k: FlinkKnobs) => void): Promise<void> {
+async function resourceManager(ctx: ContainerContext, api: SimClient, app: string, ns: string, conf: FlinkConf, runtime: JobRuntime, log: JmLog, setKnobs: (k: FlinkKnobs) => void): Promise<'killed' | undefined> {
   const tmSelector = `app=${app},component=taskmanager`;
   const existing = await api.list(`/api/v1/namespaces/${ns}/pods`, { labelSelector: tmSelector }).catch(() => ({ items: [] as KubeObject[] }));
   // A new ResourceManager attempt: one above any attempt in the names of pods it finds.
@@ -216,11 +272,22 @@ async function resourceManager(ctx: ContainerContext, api: SimClient, app: strin
   const templateText = (cm?.data as Record<string, string> | undefined)?.['taskmanager-pod-template.yaml'];
   const template = templateText ? (parseYaml(templateText) as KubeObject) : undefined;
   const need = Math.ceil(Math.max(1, Number(conf['parallelism.default'] ?? 1) || 1) / slotsPerTaskManager(conf));
+  const model = flinkWorld(ctx.api.url).model(ns, app);
+  const lastSeen = new Map<string, KubeObject>();
   while (!ctx.signal.aborted) {
     setKnobs((await ctx.faults()).flink ?? {});
+    if ((await takeSignal(ctx, false))?.kind === 'kill') return 'killed';
     const wanted = ['INITIALIZING', 'CREATED', 'RUNNING', 'RESTARTING'].includes(runtime.state) ? need : 0;
     try {
-      const pods = (await api.list(`/api/v1/namespaces/${ns}/pods`, { labelSelector: tmSelector })).items.filter(isActive);
+      const registered = [...model.taskManagers.keys()];
+      const all = (await api.list(`/api/v1/namespaces/${ns}/pods`, { labelSelector: tmSelector })).items;
+      // KubernetesResourceManagerDriver's pod watch: a TaskManager whose pod went or whose
+      // process died is lost at once, and a terminated pod is removed.
+      for (const lost of lostPods(registered, all, lastSeen)) {
+        model.taskManagerLost(lost.pod, { kind: 'terminated', diagnostics: lost.diagnostics });
+        if (lost.present) await api.delete(`/api/v1/namespaces/${ns}/pods/${lost.pod}`).catch(() => undefined);
+      }
+      const pods = all.filter(isActive);
       const owner = wanted > pods.length ? await api.get<KubeObject>(`/apis/apps/v1/namespaces/${ns}/deployments/${app}`) : undefined;
       for (let i = pods.length; owner && i < wanted; i++) {
         index += 1;
@@ -233,6 +300,7 @@ async function resourceManager(ctx: ContainerContext, api: SimClient, app: strin
     }
     await ctx.sleep(RM_PERIOD_MS);
   }
+  return undefined;
 }
 
 export const taskManagerBehaviour: ImageBehaviour = {
@@ -247,13 +315,56 @@ export const taskManagerBehaviour: ImageBehaviour = {
     out.write([logLine(pc.layout, 'INFO', 'org.apache.flink.runtime.taskexecutor.TaskManagerRunner', `Starting Kubernetes TaskExecutor runner (Version: ${flinkVersionOfImage(ctx.container.image) ?? '1.20.4'}).`)]);
     if (await pluginsMissing(ctx)) return 1;
     const model = flinkWorld(ctx.api.url).model(ns, app);
-    const handle: TaskManagerHandle = { pod: ctx.pod.metadata.name!, slots: slotsPerTaskManager(pc.conf), write: out.write, flush: out.flush };
+    const host = (ctx.pod.status?.podIP as string | undefined) ?? ctx.pod.metadata.name!;
+    const handle: TaskManagerHandle = {
+      pod: ctx.pod.metadata.name!,
+      slots: slotsPerTaskManager(pc.conf),
+      address: `pekko.tcp://flink@${host}:6122/user/rpc/taskmanager_0`,
+      state: 'running',
+      lastHeartbeatMs: Date.now(),
+      write: out.write,
+      flush: out.flush,
+    };
     model.registerTaskManager(handle);
+    // SIGTERM (the pod deleted, whatever its grace period): TaskExecutor.onStop disconnects from
+    // the ResourceManager and the JobMaster before the container is gone. A frozen or dead
+    // process cannot; the end of its pod tells them (flink-liveness.ts).
+    ctx.signal.addEventListener('abort', () => handle.state === 'running' && model.taskManagerLost(handle.pod, { kind: 'shutdown' }), { once: true });
     out.write([logLine(pc.layout, 'INFO', 'org.apache.flink.runtime.taskexecutor.TaskExecutor', `Successful registration at resource manager pekko.tcp://flink@${app}.${ns}:6123/user/rpc/resourcemanager_* under registration id ${randomBytes(16).toString('hex')}.`)]);
-    await untilStopped(ctx);
-    model.taskManagerLost(handle.pod);
-    return undefined;
+    return (await taskManagerProcess(ctx, handle, model, flinkClocks(pc.conf))) === 'killed' ? KILLED : undefined;
   },
 };
+
+/**
+ * The TaskManager process until its pod stops or a knob kills it. It answers the heartbeat
+ * requests of the JobManager and the ResourceManager, one every heartbeat.interval since it
+ * registered; frozen, it answers none, so the last it answered is the last interval before the
+ * freeze. Resumed, it answers the waiting requests at once.
+ */
+async function taskManagerProcess(ctx: ContainerContext, tm: TaskManagerHandle, model: FlinkJobModel, clocks: FlinkClocks): Promise<'killed' | undefined> {
+  const since = Date.now();
+  const beat = simMs(clocks.heartbeatIntervalMs);
+  const lastBeat = (): number => since + Math.floor((Date.now() - since) / beat) * beat;
+  while (!ctx.signal.aborted) {
+    const signal = await takeSignal(ctx, true);
+    if (signal?.kind === 'kill') {
+      tm.lastHeartbeatMs = Math.max(tm.lastHeartbeatMs, lastBeat());
+      tm.state = 'gone';
+      return 'killed';
+    }
+    if (signal?.kind === 'freeze') {
+      tm.lastHeartbeatMs = Math.max(tm.lastHeartbeatMs, lastBeat());
+      tm.state = 'frozen';
+      await ctx.sleep(simMs(signal.seconds * 1000));
+      if (ctx.signal.aborted) break;
+      tm.state = 'running';
+      tm.lastHeartbeatMs = Date.now();
+      model.changed();
+      continue;
+    }
+    await ctx.sleep(PROCESS_POLL_MS);
+  }
+  return undefined;
+}
 
 export const flinkBehaviours: ImageBehaviour[] = [jobManagerBehaviour, taskManagerBehaviour];

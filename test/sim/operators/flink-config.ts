@@ -1,7 +1,8 @@
 // Reading Flink configuration the way Flink does: nested YAML flattened to dotted keys,
 // durations ("5000" = ms, "5 s", "1 min"), memory sizes ("1024m" = MiB, "2g", or Kubernetes
 // "2Gi"), and what the simulated job needs from it (rate from the program args, slots,
-// checkpointing, HA, restart strategy, log layout).
+// checkpointing, HA, restart strategy, log layout, the clocks of failure detection and leader
+// election).
 import { parse as parseYaml } from 'yaml';
 
 export type FlinkConf = Record<string, string>;
@@ -107,6 +108,32 @@ export function restartStrategy(conf: FlinkConf): RestartStrategy {
     return { kind: 'delay', delayMs: parseDurationMs(conf['restart-strategy.exponential-delay.initial-backoff']) ?? 1000, attempts: Number(conf['restart-strategy.exponential-delay.attempts-before-reset-backoff'] ?? Infinity) };
   }
   return checkpointIntervalMs(conf) ? { kind: 'delay', delayMs: 1000, attempts: Infinity } : { kind: 'none' };
+}
+
+/** How fast Flink notices a lost process and hands leadership over (Flink time, ms). */
+export interface FlinkClocks {
+  /** `heartbeat.interval`: how often the JobManager and ResourceManager ask every TaskManager (10 s). */
+  heartbeatIntervalMs: number;
+  /** `heartbeat.timeout`: how long without an answer before it is given up (50 s). */
+  heartbeatTimeoutMs: number;
+  /** `pekko.ask.timeout`: an RPC nobody answers fails after this long (10 s). */
+  askTimeoutMs: number;
+  /** `high-availability.kubernetes.leader-election.lease-duration`: a leader lock not renewed for this long may be taken (15 s). */
+  leaseDurationMs: number;
+  /** `high-availability.kubernetes.leader-election.retry-period`: how often the leader renews and a candidate tries (5 s). */
+  leaseRetryMs: number;
+}
+
+/** Flink 1.20's defaults (HeartbeatManagerOptions, RpcOptions, KubernetesHighAvailabilityOptions) unless configured. */
+export function flinkClocks(conf: FlinkConf): FlinkClocks {
+  const ms = (key: string, fallback: number, legacy?: string): number => parseDurationMs(conf[key] ?? (legacy ? conf[legacy] : undefined)) ?? fallback;
+  return {
+    heartbeatIntervalMs: ms('heartbeat.interval', 10_000),
+    heartbeatTimeoutMs: ms('heartbeat.timeout', 50_000),
+    askTimeoutMs: ms('pekko.ask.timeout', 10_000, 'akka.ask.timeout'),
+    leaseDurationMs: ms('high-availability.kubernetes.leader-election.lease-duration', 15_000),
+    leaseRetryMs: ms('high-availability.kubernetes.leader-election.retry-period', 5_000),
+  };
 }
 
 /** The Flink version in an image tag like `flink:1.20.4-java17`, if it names one exactly. */

@@ -77,8 +77,8 @@ export class HaStore {
     };
   }
 
-  /** The leader publishes itself and the job graph it runs. */
-  jobSubmitted(jobId: string, leader: string, restAddress: string): Promise<void> {
+  /** The leader (`identity`: its lock identity) publishes its addresses and the job graph it runs. */
+  jobSubmitted(jobId: string, leader: string, restAddress: string, identity = leader): Promise<void> {
     return this.enqueue(async () => {
       const existing = await this.api.get<KubeObject>(this.path(`${this.clusterId}-cluster-config-map`));
       const data = { ...((existing?.data as Record<string, string> | undefined) ?? {}) };
@@ -87,7 +87,7 @@ export class HaStore {
       data['org.apache.flink.k8s.leader.dispatcher'] = `pekko.tcp://flink@${leader}:6123/user/rpc/dispatcher_1`;
       data[`org.apache.flink.k8s.leader.${jobId}`] = `pekko.tcp://flink@${leader}:6123/user/rpc/jobmanager_2`;
       data[`jobGraph-${jobId}`] = `${this.clusterId}/submittedJobGraph${jobId.slice(0, 12)}`;
-      await ensureObject(this.api, this.configMap(`${this.clusterId}-cluster-config-map`, data, leader), ['data']);
+      await ensureObject(this.api, this.configMap(`${this.clusterId}-cluster-config-map`, data, identity), ['data']);
       // KubernetesCheckpointRecoveryFactory creates the job's ConfigMap, empty, as the job's
       // checkpoint store and id counter start: before any checkpoint completes.
       await this.api.createIfAbsent(`/api/v1/namespaces/${this.namespace}/configmaps`, this.configMap(`${this.clusterId}-${jobId}-config-map`, {}, undefined));
@@ -123,6 +123,27 @@ export class HaStore {
       delete data[`jobGraph-${jobId}`];
       delete data[`org.apache.flink.k8s.leader.${jobId}`];
       await this.api.replace(this.path(`${this.clusterId}-cluster-config-map`), { ...cluster, data });
+    });
+  }
+
+  /**
+   * Whether the leader lock still exists: Flink's ConfigMap lock is the cluster ConfigMap's
+   * `control-plane.alpha.kubernetes.io/leader` annotation, gone when the operator deleted the HA
+   * metadata (the lease itself is kept in the job model, flink-job.ts `LeaderLease`).
+   */
+  async leaderLockExists(): Promise<boolean> {
+    return (await this.api.get<KubeObject>(this.path(`${this.clusterId}-cluster-config-map`))) !== undefined;
+  }
+
+  /** KubernetesCheckpointIDCounter: a trigger took its id from the counter, so a failed one uses it up too. */
+  idUsed(jobId: string, id: number): Promise<void> {
+    return this.enqueue(async () => {
+      const name = `${this.clusterId}-${jobId}-config-map`;
+      const existing = await this.api.get<KubeObject>(this.path(name));
+      const data = { ...((existing?.data as Record<string, string> | undefined) ?? {}) };
+      if (!existing || Number(data.counter ?? 0) > id) return;
+      data.counter = String(id + 1);
+      await this.api.replace(this.path(name), { ...existing, data });
     });
   }
 

@@ -2,17 +2,24 @@
 // rate-limited source (ONE global sequence, source parallelism 1) rebalanced round-robin over
 // the logger subtasks, periodic checkpoints (aligned: a checkpoint completes only once every
 // record before its barrier has been logged), savepoints, stop-with-savepoint, cancel, and
-// failover: a lost TaskManager fails the job, which restarts after the restart strategy's delay
-// from the last completed checkpoint (or the savepoint it started from, or scratch) with the
-// task attempt number + 1, replaying what came after the checkpoint. A JobManager that dies
-// takes its execution with it (`shutdown`); the next one restores from HA (flink-cluster.ts).
-// Configured durations (rate, checkpoint interval, restart delay) run on the simulation's clock
-// (time-scale.ts). The `flink` fault knobs make it misbehave on purpose (faults.ts).
+// failover: a lost TaskManager fails the job once the cluster learns of the loss (flink-job.ts
+// TaskManagerLoss, logged as Flink's ResourceManager and JobMaster log it), and the job restarts
+// after the restart strategy's delay from the last completed checkpoint (or the savepoint it
+// started from, or scratch) with the task attempt number + 1, replaying what came after the
+// checkpoint. Until the loss is noticed the tasks count as running: a frozen or killed
+// TaskManager emits nothing (the pipeline stands), and checkpoint triggers sent to it fail (a
+// frozen one after pekko.ask.timeout, a dead one at once), each using up its id. A JobManager
+// shut down (its pod deleted) suspends the job and its tasks stop (`shutdown`); one killed leaves
+// its tasks running on the TaskManagers (`orphan`) until a new leader takes over. The next
+// JobManager restores from HA (flink-cluster.ts).
+// Configured durations (rate, checkpoint interval, restart delay, RPC timeout) run on the
+// simulation's clock (time-scale.ts). The `flink` fault knobs make it misbehave on purpose
+// (faults.ts).
 import { randomBytes } from 'node:crypto';
 import type { SimFaults } from '../faults.ts';
 import { simElapsed, simMs } from '../time-scale.ts';
-import type { RestartStrategy } from './flink-config.ts';
-import type { FlinkJobModel, FlinkWorld, Snapshot, TaskManagerHandle } from './flink-job.ts';
+import type { FlinkClocks, RestartStrategy } from './flink-config.ts';
+import { lossMessage, type FlinkJobModel, type FlinkWorld, type Snapshot, type TaskManagerHandle, type TaskManagerLoss } from './flink-job.ts';
 import { HELLO_LOGGER, logLine, sequenceMessage, type LogLayout } from './flink-logs.ts';
 
 export type FlinkJobState = 'INITIALIZING' | 'CREATED' | 'RUNNING' | 'FAILING' | 'FAILED' | 'CANCELLING' | 'CANCELED' | 'FINISHED' | 'RESTARTING' | 'SUSPENDED';
@@ -40,6 +47,8 @@ export interface RuntimeSettings {
   initialSavepoint: Snapshot | undefined;
   /** Where completed checkpoints are recorded for HA; undefined without HA. */
   onCheckpoint: ((s: Snapshot) => Promise<void>) | undefined;
+  /** A trigger that failed used up its id: the HA id counter moves past it (undefined without HA). */
+  onIdUsed: ((id: number) => Promise<void>) | undefined;
   /** The job reached a globally terminal state (its HA entries are cleaned up). */
   onTerminal: (() => Promise<void>) | undefined;
   /** `execution.savepoint.ignore-unclaimed-state` (the job's allowNonRestoredState). */
@@ -53,6 +62,8 @@ export interface RuntimeSettings {
   /** Task deployment and snapshot durations, ms. */
   deployMs: number;
   savepointMs: number;
+  /** Heartbeats and RPC timeouts (Flink time). */
+  clocks: FlinkClocks;
 }
 
 export interface SavepointTrigger {
@@ -79,7 +90,11 @@ export interface JobView {
 
 const JM_LOGGER = 'org.apache.flink.runtime.executiongraph.ExecutionGraph';
 const CKPT_LOGGER = 'org.apache.flink.runtime.checkpoint.CheckpointCoordinator';
+const CKPT_FAILURE_LOGGER = 'org.apache.flink.runtime.checkpoint.CheckpointFailureManager';
 const SCHEDULER_LOGGER = 'org.apache.flink.runtime.scheduler.DefaultScheduler';
+const JOBMASTER_LOGGER = 'org.apache.flink.runtime.jobmaster.JobMaster';
+const RM_LOGGER = 'org.apache.flink.runtime.resourcemanager.active.ActiveResourceManager';
+const TRIGGER_RPC = 'RemoteRpcInvocation(TaskExecutorGateway.triggerCheckpoint(ExecutionAttemptID, long, long, CheckpointOptions))';
 
 export interface BeginOptions {
   /** The checkpoint id counter from HA (the next id is this + 1). */
@@ -108,12 +123,21 @@ export class JobRuntime {
   private assignment: TaskManagerHandle[] = [];
   private rr = 0;
   private runningSince = 0;
+  private lastTickMs = 0;
+  /** When the last snapshot barrier went out. */
+  private lastBarrierMs = 0;
   private emittedThisRun = 0;
   private restartsUsed = 0;
   private stopped = false;
   /** Set by stop-with-savepoint: the source emits nothing more. */
   private draining = false;
   private checkpointInFlight = false;
+  /** A periodic trigger came while one was in flight (CheckpointRequestDecider queues it). */
+  private checkpointQueued = false;
+  /** The JobManager was killed: its tasks may run on (`orphan`), but it logs and coordinates nothing. */
+  private orphaned = false;
+  /** RPCs sent to TaskManagers so far (their temporary sender actors are numbered). */
+  private rpcs = 0;
   /** Set when the job recovers with the `neverRecover` knob on: its tasks never get slots again. */
   private stuck = false;
   /** Records logged since the last garbage line (the `garbageLines` knob). */
@@ -132,6 +156,11 @@ export class JobRuntime {
 
   get jobId(): string {
     return this.s.jobId;
+  }
+
+  /** A JobManager log line; a killed JobManager writes none. */
+  private log(level: 'INFO' | 'WARN' | 'ERROR', logger: string, message: string): void {
+    if (!this.orphaned) this.s.log(level, logger, message);
   }
 
   view(): JobView {
@@ -160,18 +189,18 @@ export class JobRuntime {
     });
     if (from?.kind === 'savepoint' && reason === 'jobmanager-start') {
       // CheckpointCoordinator.restoreSavepoint: ids continue after the savepoint's own.
-      this.s.log('INFO', CKPT_LOGGER, `Starting job ${this.s.jobId} from savepoint ${from.path} (${this.s.allowNonRestoredState ? 'allowing non restored state' : ''})`);
+      this.log('INFO', CKPT_LOGGER, `Starting job ${this.s.jobId} from savepoint ${from.path} (${this.s.allowNonRestoredState ? 'allowing non restored state' : ''})`);
       this.checkpointCounter = Math.max(this.checkpointCounter, from.checkpointId ?? 0);
-      this.s.log('INFO', CKPT_LOGGER, `Reset the checkpoint ID of job ${this.s.jobId} to ${this.checkpointCounter + 1}.`);
+      this.log('INFO', CKPT_LOGGER, `Reset the checkpoint ID of job ${this.s.jobId} to ${this.checkpointCounter + 1}.`);
     }
     // Real Flink 1.20 (test/real/flink/CALIBRATION.md): a savepoint restore names the new job and
     // `@ 0` (the savepoint's metadata has no trigger time); a checkpoint restore its trigger time.
-    if (from?.kind === 'savepoint') this.s.log('INFO', CKPT_LOGGER, `Restoring job ${this.s.jobId} from Savepoint ${from.checkpointId ?? 0} @ 0 for ${this.s.jobId} located at ${from.path}.`);
-    else if (from) this.s.log('INFO', CKPT_LOGGER, `Restoring job ${this.s.jobId} from Checkpoint ${from.checkpointId ?? 0} @ ${from.atMs} for ${from.jobId} located at ${from.path ?? '<checkpoint>'}.`);
-    else this.s.log('INFO', CKPT_LOGGER, 'No checkpoint found during restore.');
+    if (from?.kind === 'savepoint') this.log('INFO', CKPT_LOGGER, `Restoring job ${this.s.jobId} from Savepoint ${from.checkpointId ?? 0} @ 0 for ${this.s.jobId} located at ${from.path}.`);
+    else if (from) this.log('INFO', CKPT_LOGGER, `Restoring job ${this.s.jobId} from Checkpoint ${from.checkpointId ?? 0} @ ${from.atMs} for ${from.jobId} located at ${from.path ?? '<checkpoint>'}.`);
+    else this.log('INFO', CKPT_LOGGER, 'No checkpoint found during restore.');
     const prev = this.state;
     this.state = 'RUNNING';
-    this.s.log('INFO', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state ${prev === 'INITIALIZING' ? 'CREATED' : prev} to RUNNING.`);
+    this.log('INFO', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state ${prev === 'INITIALIZING' ? 'CREATED' : prev} to RUNNING.`);
     this.trySchedule();
   }
 
@@ -184,14 +213,17 @@ export class JobRuntime {
   failAtStart(message: string): void {
     this.state = 'FAILED';
     this.failure = message;
-    this.s.log('ERROR', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state INITIALIZING to FAILED: ${message}`);
+    this.log('ERROR', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state INITIALIZING to FAILED: ${message}`);
     this.terminated();
   }
 
   /** Deploys the tasks once enough slots are registered. */
   private trySchedule(): void {
     if (this.stopped || this.stuck || this.state !== 'RUNNING' || this.tasksRunning || this.assignment.length) return;
-    const tms = [...this.model.taskManagers.values()];
+    // A frozen or dead TaskManager offers nothing; one still running a killed JobManager's tasks
+    // has no free slot until it cancels them.
+    const busy = new Set([...this.model.orphans].flatMap((o) => o.assignment.map((tm) => tm.pod)));
+    const tms = [...this.model.taskManagers.values()].filter((tm) => tm.state === 'running' && !busy.has(tm.pod));
     const slots: TaskManagerHandle[] = tms.flatMap((tm) => Array.from({ length: tm.slots }, () => tm));
     if (slots.length < this.s.parallelism) return;
     this.assignment = slots.slice(0, this.s.parallelism);
@@ -205,6 +237,7 @@ export class JobRuntime {
       this.assignment.forEach((tm, i) => tm.write([logLine(this.s.layout, 'INFO', 'org.apache.flink.runtime.taskmanager.Task', `${this.taskName()} (${i + 1}/${this.s.parallelism})#${attempt} switched from DEPLOYING to RUNNING.`)]));
       this.tasksRunning = true;
       this.runningSince = Date.now();
+      this.lastTickMs = this.runningSince;
       this.emittedThisRun = 0;
       this.rr = 0;
       this.ticker = setInterval(() => this.tick(), TICK_MS);
@@ -239,10 +272,31 @@ export class JobRuntime {
     this.checkpointer = undefined;
   }
 
+  /**
+   * A snapshot's barrier goes out now: what is due by now is emitted first and is in the snapshot,
+   * and what comes after is logged a millisecond later at least, so the trigger time Flink logs
+   * tells the two apart (as it does in Flink, whose barrier follows the trigger).
+   */
+  private barrier(): { position: number; started: number } {
+    this.tick();
+    this.lastBarrierMs = Date.now();
+    return { position: this.position, started: this.lastBarrierMs };
+  }
+
   /** Emits the records due by now at the configured rate, round-robin over the subtasks. */
   private tick(): void {
     if (!this.tasksRunning || this.draining) return;
-    const due = Math.floor((simElapsed(Date.now() - this.runningSince) * this.s.rate) / 1000) - this.emittedThisRun;
+    const now = Date.now();
+    if (now <= this.lastBarrierMs) return;
+    if (this.assignment.some((tm) => tm.state !== 'running')) {
+      // A subtask's process is stopped or dead: the rebalance blocks and the source with it. The
+      // rate limiter does not catch up afterwards, so the time standing still is not owed.
+      this.runningSince += now - this.lastTickMs;
+      this.lastTickMs = now;
+      return;
+    }
+    this.lastTickMs = now;
+    const due = Math.floor((simElapsed(now - this.runningSince) * this.s.rate) / 1000) - this.emittedThisRun;
     if (due <= 0) return;
     const knobs = this.s.knobs();
     const drop = new Set(knobs.dropRecords ?? []);
@@ -278,15 +332,23 @@ export class JobRuntime {
   }
 
   private async checkpoint(): Promise<void> {
-    if (!this.tasksRunning || this.checkpointInFlight || this.draining) return;
+    if (!this.tasksRunning || this.draining || this.orphaned) return;
+    if (this.checkpointInFlight) {
+      this.checkpointQueued = true;
+      return;
+    }
     this.checkpointInFlight = true;
     try {
       const id = ++this.checkpointCounter;
       const attempt = this.attempt;
-      const position = this.position;
-      const started = Date.now();
+      const { position, started } = this.barrier();
       // CheckpointCoordinator logs the trigger (with its timestamp) before the barriers go out.
-      this.s.log('INFO', CKPT_LOGGER, `Triggering checkpoint ${id} (type=CheckpointType{name='Checkpoint', sharingFilesStrategy=FORWARD_BACKWARD}) @ ${started} for job ${this.s.jobId}.`);
+      this.log('INFO', CKPT_LOGGER, `Triggering checkpoint ${id} (type=CheckpointType{name='Checkpoint', sharingFilesStrategy=FORWARD_BACKWARD}) @ ${started} for job ${this.s.jobId}.`);
+      const unresponsive = this.assignment.find((tm) => tm.state !== 'running');
+      if (unresponsive) {
+        await this.triggerRpcFails(id, unresponsive, attempt);
+        return;
+      }
       await this.aligned();
       if (this.stopped || !this.tasksRunning || this.attempt !== attempt) return;
       const snapshot: Snapshot = {
@@ -303,10 +365,39 @@ export class JobRuntime {
       if (this.stopped || this.attempt !== attempt) return;
       this.completed(snapshot, started);
     } catch (err) {
-      this.s.log('WARN', CKPT_LOGGER, `Failed to trigger or complete checkpoint for job ${this.s.jobId}: ${String(err)}`);
+      this.log('WARN', CKPT_LOGGER, `Failed to trigger or complete checkpoint for job ${this.s.jobId}: ${String(err)}`);
     } finally {
       this.checkpointInFlight = false;
+      if (this.checkpointQueued) {
+        this.checkpointQueued = false;
+        void this.checkpoint();
+      }
     }
+  }
+
+  /**
+   * A trigger RPC to a TaskManager that cannot answer: a dead one's endpoint is unreachable at
+   * once, a frozen one's call times out after pekko.ask.timeout. The checkpoint id is used up
+   * either way (Flink 1.20: `Triggering Checkpoint N ... failed due to ...`, then the failure
+   * manager's line, which these failures do not count as consecutive failures).
+   */
+  private async triggerRpcFails(id: number, tm: TaskManagerHandle, attempt: number): Promise<void> {
+    const error = await this.unanswered(tm);
+    if (this.stopped) return;
+    this.log('INFO', CKPT_LOGGER, `Triggering Checkpoint ${id} for job ${this.s.jobId} failed due to ${error}`);
+    if (this.attempt === attempt && this.state === 'RUNNING') this.log('WARN', CKPT_FAILURE_LOGGER, `Failed to trigger or complete checkpoint ${id} for job ${this.s.jobId}. (0 consecutive failed attempts so far)`);
+    await this.s.onIdUsed?.(id).catch(() => undefined);
+  }
+
+  /** Waits as an RPC to `tm` would, and gives the exception it ends with. */
+  private async unanswered(tm: TaskManagerHandle): Promise<string> {
+    const sender = this.rpcs++;
+    if (tm.state === 'gone') {
+      await new Promise<void>((r) => this.later(5, r));
+      return `org.apache.flink.runtime.rpc.exceptions.RecipientUnreachableException: Could not send message [${TRIGGER_RPC}] from sender [Actor[pekko://flink/temp/taskmanager_0$${sender}]] to recipient [Actor[${tm.address}#${actorUid(tm.pod)}]], because the recipient is unreachable. This can either mean that the recipient has been terminated or that the remote RpcService is currently not reachable.`;
+    }
+    await new Promise<void>((r) => this.later(simMs(this.s.clocks.askTimeoutMs), r));
+    return `java.util.concurrent.TimeoutException: Invocation of [${TRIGGER_RPC}] at recipient [${tm.address}] timed out. This is usually caused by: 1) Pekko failed sending the message silently, due to problems like oversized payload or serialization failures. In that case, you should find detailed error information in the logs. 2) The recipient needs more time for responding, due to problems like slow machines or network jitters. In that case, you can try to increase pekko.ask.timeout.`;
   }
 
   /** A completed checkpoint becomes the one to restore from; CheckpointCoordinator logs it. */
@@ -320,15 +411,28 @@ export class JobRuntime {
   /** CheckpointCoordinator's line for every completed checkpoint and savepoint. */
   private logCompleted(snapshot: Snapshot, startedMs: number): void {
     const duration = Math.round(simElapsed(Date.now() - startedMs));
-    this.s.log('INFO', CKPT_LOGGER, `Completed checkpoint ${snapshot.checkpointId} for job ${this.s.jobId} (${checkpointBytes(snapshot.position)} bytes, checkpointDuration=${duration} ms, finalizationTime=0 ms).`);
+    this.log('INFO', CKPT_LOGGER, `Completed checkpoint ${snapshot.checkpointId} for job ${this.s.jobId} (${checkpointBytes(snapshot.position)} bytes, checkpointDuration=${duration} ms, finalizationTime=0 ms).`);
   }
 
-  /** A TaskManager went away: if it ran tasks, the job fails over. */
-  taskManagerLost(pod: string): void {
-    if (this.stopped || TERMINAL.includes(this.state)) return;
-    if (!this.assignment.some((tm) => tm.pod === pod)) return;
-    this.s.log('WARN', 'org.apache.flink.runtime.jobmaster.JobMaster', `The heartbeat of TaskManager with id ${pod} timed out.`);
-    this.failover(`TaskManager ${pod} is no longer reachable`);
+  /**
+   * The cluster learnt that a TaskManager is gone. The ResourceManager (in the JobManager's
+   * process) closes its connection and tells the JobMaster, which fails the tasks it ran there:
+   * the job fails over. Orphaned tasks on it just end.
+   */
+  taskManagerLost(pod: string, loss: TaskManagerLoss): void {
+    if (this.stopped) return;
+    const ran = this.assignment.some((tm) => tm.pod === pod);
+    if (this.orphaned) {
+      if (ran) this.shutdown();
+      return;
+    }
+    const message = lossMessage(pod, loss);
+    if (loss.kind === 'terminated') this.log('INFO', RM_LOGGER, `Worker ${pod} is terminated. Diagnostics: ${loss.diagnostics}`);
+    if (loss.kind === 'heartbeat-timeout') this.log('INFO', RM_LOGGER, message);
+    this.log('INFO', RM_LOGGER, `Closing TaskExecutor connection ${pod} because: ${message}`);
+    if (!ran || TERMINAL.includes(this.state)) return;
+    this.log('INFO', JOBMASTER_LOGGER, `Disconnect TaskExecutor ${pod} because: ${message}`);
+    this.failover(message);
   }
 
   private failover(cause: string): void {
@@ -337,14 +441,14 @@ export class JobRuntime {
     if (this.s.restart.kind === 'none' || this.restartsUsed >= this.s.restart.attempts) {
       this.state = 'FAILED';
       this.failure = `org.apache.flink.runtime.JobException: Recovery is suppressed by ${this.s.restart.kind === 'none' ? 'NoRestartBackoffTimeStrategy' : 'the restart strategy'}: ${cause}`;
-      this.s.log('INFO', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state RUNNING to FAILING.`);
-      this.s.log('ERROR', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state FAILING to FAILED: ${cause} (restart strategy: ${this.s.restart.kind === 'none' ? 'none' : 'attempts exhausted'}).`);
+      this.log('INFO', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state RUNNING to FAILING.`);
+      this.log('ERROR', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state FAILING to FAILED: ${cause} (restart strategy: ${this.s.restart.kind === 'none' ? 'none' : 'attempts exhausted'}).`);
       this.terminated();
       return;
     }
     this.restartsUsed += 1;
     this.state = 'RESTARTING';
-    this.s.log('INFO', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state RUNNING to RESTARTING.`);
+    this.log('INFO', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state RUNNING to RESTARTING.`);
     this.later(simMs(this.s.restart.delayMs), () => {
       void this.s.refreshKnobs().finally(() => {
         if (this.stopped || this.state !== 'RESTARTING') return;
@@ -372,7 +476,7 @@ export class JobRuntime {
       trigger.state = 'FAILED';
       trigger.error = error;
       if (stop) this.draining = false;
-      this.s.log('WARN', CKPT_LOGGER, `Failed to trigger ${kind} for job ${this.s.jobId}: ${error}`);
+      this.log('WARN', CKPT_LOGGER, `Failed to trigger ${kind} for job ${this.s.jobId}: ${error}`);
     };
     const target = kind === 'savepoint' ? (dir ?? this.s.savepointsDir) : this.s.checkpointsDir;
     if (kind === 'savepoint' && !target) {
@@ -385,9 +489,8 @@ export class JobRuntime {
     }
     const attempt = this.attempt;
     if (stop) this.draining = true;
-    const position = this.position;
-    const started = Date.now();
-    if (kind === 'savepoint') this.s.log('INFO', SCHEDULER_LOGGER, `Triggering ${stop ? 'stop-with-' : ''}savepoint for job ${this.s.jobId}.`);
+    const { position, started } = this.barrier();
+    if (kind === 'savepoint') this.log('INFO', SCHEDULER_LOGGER, `Triggering ${stop ? 'stop-with-' : ''}savepoint for job ${this.s.jobId}.`);
     // As in Flink, the id is taken (and the trigger logged, with its time) when the barrier goes
     // out; a snapshot that then fails has used its id up.
     const checkpointId = ++this.checkpointCounter;
@@ -395,8 +498,14 @@ export class JobRuntime {
       kind === 'savepoint'
         ? `SavepointType{name='${stop ? 'Suspend Savepoint' : 'Savepoint'}', postCheckpointAction=${stop ? 'SUSPEND' : 'NONE'}, formatType=CANONICAL}`
         : "CheckpointType{name='Checkpoint', sharingFilesStrategy=FORWARD_BACKWARD}";
-    this.s.log('INFO', CKPT_LOGGER, `Triggering checkpoint ${checkpointId} (type=${type}) @ ${started} for job ${this.s.jobId}.`);
+    this.log('INFO', CKPT_LOGGER, `Triggering checkpoint ${checkpointId} (type=${type}) @ ${started} for job ${this.s.jobId}.`);
     trigger.done = (async () => {
+      const unresponsive = this.assignment.find((tm) => tm.state !== 'running');
+      if (unresponsive) {
+        const error = await this.unanswered(unresponsive);
+        this.log('INFO', CKPT_LOGGER, `Triggering Checkpoint ${checkpointId} for job ${this.s.jobId} failed due to ${error}`);
+        return fail(`java.util.concurrent.CompletionException: ${error}`);
+      }
       await this.aligned();
       const extra = kind === 'savepoint' ? (this.s.knobs().savepointDelayMs ?? 0) : 0;
       await new Promise<void>((r) => this.later(this.s.savepointMs + extra, r));
@@ -419,7 +528,7 @@ export class JobRuntime {
       if (stop) {
         this.stopTasks();
         this.state = 'FINISHED';
-        this.s.log('INFO', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state RUNNING to FINISHED.`);
+        this.log('INFO', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state RUNNING to FINISHED.`);
         this.terminated();
       }
     })().finally(() => {
@@ -433,7 +542,7 @@ export class JobRuntime {
     const prev = this.state;
     this.stopTasks();
     this.state = 'CANCELED';
-    this.s.log('INFO', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state ${prev} to CANCELED.`);
+    this.log('INFO', JM_LOGGER, `Job ${this.s.jobName} (${this.s.jobId}) switched from state ${prev} to CANCELED.`);
     this.terminated();
   }
 
@@ -450,11 +559,42 @@ export class JobRuntime {
     return (b.checkpointId ?? 0) > (a.checkpointId ?? 0) ? b : a;
   }
 
-  /** The JobManager process is gone: nothing of this execution survives but what was stored. */
+  /**
+   * The JobManager process shut down (its pod deleted: Flink suspends the job and disconnects its
+   * TaskManagers, whose tasks stop), or orphaned tasks were cancelled: nothing of this execution
+   * survives but what was stored.
+   */
   shutdown(): void {
     if (this.stopped) return;
     this.stopped = true;
     this.stopTasks();
+    this.forgetJobManager();
+    if (this.model.orphans.delete(this)) this.model.changed();
+  }
+
+  /**
+   * The JobManager process was killed (SIGKILL): nothing of it survives, but the tasks it deployed
+   * run on, their records still coming with the same attempt, until their TaskManagers hear of a
+   * new leader (FlinkJobModel.newLeader) or, after heartbeat.timeout, give the silent one up.
+   */
+  orphan(): void {
+    if (this.stopped || this.orphaned) return;
+    this.orphaned = true;
+    this.forgetJobManager();
+    if (this.checkpointer) clearInterval(this.checkpointer);
+    this.checkpointer = undefined;
+    if (!this.tasksRunning) {
+      this.shutdown();
+      return;
+    }
+    this.model.orphans.add(this);
+    const t = setTimeout(() => this.shutdown(), simMs(this.s.clocks.heartbeatTimeoutMs));
+    t.unref();
+    this.timers.add(t);
+  }
+
+  /** What the JobManager process held goes with it: timers, subscriptions, triggers, the REST view. */
+  private forgetJobManager(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.unsubscribe();
@@ -466,6 +606,13 @@ export class JobRuntime {
     }
     if (this.model.runtime === this) this.model.runtime = undefined;
   }
+}
+
+/** The uid pekko appends to an actor path (stable per TaskManager here). */
+function actorUid(pod: string): number {
+  let h = 0;
+  for (const c of pod) h = (Math.imul(h, 31) + c.charCodeAt(0)) | 0;
+  return h;
 }
 
 /** The size a checkpoint of the source at `position` reports (its log line, the REST statistics). */
