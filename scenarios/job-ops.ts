@@ -63,6 +63,10 @@ export function snapshotRef(ctx: ScenarioContext, name: string): ObjectRef {
  * that far (what the TaskManagers logged trails what the source emitted).
  */
 export async function takeSavepoint(ctx: ScenarioContext, name: string): Promise<{ path: string; covers: number }> {
+  // A snapshot of this name left by an earlier run (its deletion held until a job runs again to
+  // dispose of its data, e.g. after that run's job FAILED) would answer COMPLETED with its old
+  // path: it goes first, now that the job runs.
+  if (await ctx.kube.get(snapshotRef(ctx, name))) await deleteSnapshot(ctx, name);
   const covers = ctx.highWater();
   const [template] = parseManifests(await readFile(packagePath('manifests', 'flink', 'savepoint.yaml'), 'utf8'));
   const snap = structuredClone(template!);
@@ -89,5 +93,5 @@ export async function takeSavepoint(ctx: ScenarioContext, name: string): Promise
  * S3 too, which needs the job running; an IN_PROGRESS snapshot blocks deletion (FACTS.md section 3).
  */
 export async function deleteSnapshot(ctx: ScenarioContext, name: string): Promise<void> {
-  await ctx.kube.delete(snapshotRef(ctx, name), { wait: true, timeoutMs: 120_000 });
+  await ctx.kube.delete(snapshotRef(ctx, name), { wait: true, timeoutMs: 120_000, signal: ctx.signal });
 }

@@ -42,7 +42,7 @@ export async function renderJob(kind: JobKind, cfg: SandboxConfig, image: string
  * 1.15 that also removes its HA metadata, so the job that follows starts from scratch.
  */
 export async function removeJob(kube: Kube, ref: ObjectRef, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  await kube.delete(ref, { wait: true, timeoutMs });
+  await kube.delete(ref, { wait: true, timeoutMs, signal });
   // The old job's pods outlive the resource while they terminate; the recorder must not take
   // their logs (numbers of the old run) for the new job's.
   await Wait.poll(
@@ -68,6 +68,55 @@ export function runningCheck(fd: KubeObject | undefined): CheckResult {
 
 export function waitForRunning(kube: Kube, ref: ObjectRef, timeoutMs: number, signal: AbortSignal): Promise<KubeObject> {
   return Wait.forObject(kube, ref, runningCheck, `FlinkDeployment ${ref.namespace}/${ref.name} job RUNNING with its JobManager READY`, { timeoutMs, signal });
+}
+
+/** Flink's error as the operator records it (a JSON document with a message), on one line. */
+function jobError(error: unknown): string | undefined {
+  if (typeof error !== 'string' || !error) return undefined;
+  try {
+    const message = (JSON.parse(error) as { message?: unknown }).message;
+    if (typeof message === 'string' && message) return message;
+  } catch {
+    // not JSON: the text as it is
+  }
+  return error;
+}
+
+/**
+ * Rejects as soon as the job is FAILED (Flink gave up on it, or the operator did), with Flink's
+ * error: waiting for its sequence to move on cannot help then. Never resolves; `signal` ends it.
+ */
+function rejectWhenFailed(kube: Kube, ref: ObjectRef, signal: AbortSignal): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    let failure: string | undefined;
+    const check = (fd: KubeObject | undefined): CheckResult => {
+      const s = fd?.status;
+      if (s?.jobStatus?.state === 'FAILED' || s?.lifecycleState === 'FAILED') {
+        const why = jobError(s?.error);
+        failure = `the job ${ref.name} FAILED${why ? `: ${why}` : ''}`;
+      }
+      return { ok: false, seen: `job ${s?.jobStatus?.state ?? '-'}`, fail: failure };
+    };
+    Wait.forObject(kube, ref, check, `FlinkDeployment ${ref.namespace}/${ref.name} not FAILED`, { timeoutMs: 24 * 3600_000, signal }).catch((err: unknown) => {
+      if (signal.aborted) return;
+      if (!failure) return reject(err);
+      reject(
+        new SandboxError(failure, {
+          hint: `the JobManager's log in the diagnostics bundle (${ref.namespace}/logs/) has Flink's whole error; the next scenario run deploys the job afresh`,
+        }),
+      );
+    });
+  });
+}
+
+/** `wait`, unless the job goes FAILED first: then that, with Flink's error, at once. */
+export async function unlessJobFails<T>(kube: Kube, ref: ObjectRef, signal: AbortSignal, wait: Promise<T>): Promise<T> {
+  const stop = new AbortController();
+  try {
+    return await Promise.race([wait, rejectWhenFailed(kube, ref, AbortSignal.any([signal, stop.signal]))]);
+  } finally {
+    stop.abort();
+  }
 }
 
 /** Pods of the job with this component (jobmanager | taskmanager), oldest first. */

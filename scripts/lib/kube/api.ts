@@ -182,6 +182,7 @@ export function createKube(transport: Transport, meta: KubeMeta): Kube {
         const { Wait } = await import('../wait/wait.ts');
         await Wait.forObject(kube, ref, (o) => ({ ok: o === undefined, seen: o ? `still there${o.metadata.deletionTimestamp ? ', being deleted' : ''}` : 'gone' }), `${describeRef(ref)} to be deleted`, {
           timeoutMs: opts.timeoutMs ?? 120_000,
+          signal: opts.signal,
         });
       }
       return true;

@@ -74,8 +74,8 @@ export interface Kube {
   listableKinds(): Promise<Array<{ apiVersion: string; kind: string; namespaced: boolean }>>;
   /** JSON merge patch (fieldManager 'sandbox'); `subresource: 'status'` writes the status subresource. */
   patchMerge(ref: ObjectRef, patch: object, opts?: { subresource?: 'status' }): Promise<KubeObject>;
-  /** false when the object was already absent; `wait` returns only once it is gone. */
-  delete(ref: ObjectRef, opts?: { wait?: boolean; timeoutMs?: number }): Promise<boolean>;
+  /** false when the object was already absent; `wait` returns only once it is gone (or `signal` aborts). */
+  delete(ref: ObjectRef, opts?: { wait?: boolean; timeoutMs?: number; signal?: AbortSignal }): Promise<boolean>;
   /** List then watch; re-lists on 410 Gone, reconnects on drops, until closed or aborted. */
   watch(
     apiVersion: string,
