@@ -93,5 +93,8 @@ export async function takeSavepoint(ctx: ScenarioContext, name: string): Promise
  * S3 too, which needs the job running; an IN_PROGRESS snapshot blocks deletion (FACTS.md section 3).
  */
 export async function deleteSnapshot(ctx: ScenarioContext, name: string): Promise<void> {
-  await ctx.kube.delete(snapshotRef(ctx, name), { wait: true, timeoutMs: 120_000, signal: ctx.signal });
+  // Disposal needs the job running: with the job FAILED or gone the operator holds the deletion
+  // until a job runs again (the next takeSavepoint finishes it), so it is not waited for then.
+  const running = (await ctx.deployment())?.status?.jobStatus?.state === 'RUNNING';
+  await ctx.kube.delete(snapshotRef(ctx, name), { wait: running, timeoutMs: 120_000, signal: ctx.signal });
 }

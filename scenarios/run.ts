@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { SandboxConfig } from '../scripts/lib/config.ts';
 import type { Kube } from '../scripts/lib/kube/kube.ts';
 import { HistoryLog } from './history-log.ts';
-import { deploymentRef, installedJobImage, removeJob, renderJob, waitForRunning } from './job.ts';
+import { deploymentRef, installedJobImage, removeJob, renderJob, unlessJobFails, waitForRunning } from './job.ts';
 import { startRecorder } from './recorder.ts';
 import type { ClaimResult, Scenario, ScenarioContext } from './scenario.ts';
 import type { Verdict } from './checker/verdict.ts';
@@ -86,9 +86,11 @@ export async function runScenario(scenario: Scenario, deps: RunDeps): Promise<Sc
     highWater: () => history.highWater(),
     checkpoints: () => history.checkpoints(),
     restartMark: () => history.restartMark(),
-    waitForSequence: (above, what, timeoutMs = t.recoveryMs) => history.until(() => history.highWater() > above, what, timeoutMs, signal),
+    // A job that went FAILED will not move on: these waits end at once with Flink's error.
+    waitForSequence: (above, what, timeoutMs = t.recoveryMs) =>
+      unlessJobFails(kube, ref, signal, history.until(() => history.highWater() > above, what, timeoutMs, signal)),
     waitForRecovery: (mark, above, what, timeoutMs = t.recoveryMs) =>
-      history.until(() => history.restartMark() !== mark && history.highWater() > above, what, timeoutMs, signal),
+      unlessJobFails(kube, ref, signal, history.until(() => history.restartMark() !== mark && history.highWater() > above, what, timeoutMs, signal)),
     async waitForCheckpoint(timeoutMs = t.checkpointMs) {
       const before = history.checkpoints().length;
       await history.until(() => history.checkpoints().length > before, 'a checkpoint to complete', timeoutMs, signal);

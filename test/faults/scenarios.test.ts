@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli, type CliResult } from '../helpers/cli.ts';
 import { startSim, type Sim } from '../sim/harness.ts';
+import { flinkWorld } from '../sim/operators/index.ts';
 import { bundleFile, expectReported } from './kit.ts';
 
 interface TestDoc {
@@ -81,6 +82,39 @@ describe('faults of the job', () => {
     expectReported(run.res, { message: /1 of 1 scenarios failed: kill-taskmanager/, hint: /report\.html/ });
     expect(run.text).toMatch(/timed out after 15s waiting for the (restarted job|sequence) to pass/);
     await passesAgain(['kill-taskmanager']);
+  }, 400_000);
+});
+
+describe('a job that goes FAILED', () => {
+  it('the savepoint a redeploy starts from is gone: the job FAILS at start, named with Flink\'s error, without waiting out the liveness deadline', async () => {
+    // The fault: every savepoint's files vanish from the bucket as soon as they are written (a
+    // lifecycle rule, a wrong `mc rm`), so the redeploy from it finds nothing to restore.
+    const storage = flinkWorld(sim.url).storage;
+    const gone: string[] = [];
+    const sweeper = setInterval(() => {
+      for (const [path, snap] of storage) {
+        if (snap.kind !== 'savepoint') continue;
+        storage.delete(path);
+        gone.push(path);
+      }
+    }, 5);
+    let run: { res: CliResult; text: string };
+    try {
+      run = await failingRun(['savepoint-redeploy']);
+    } finally {
+      clearInterval(sweeper);
+    }
+    // The fault fired: the savepoint was taken, then removed from the simulated bucket.
+    expect(gone.length).toBeGreaterThan(0);
+    const { bundle } = expectReported(run.res, {
+      message: /1 of 1 scenarios failed: savepoint-redeploy/,
+      hint: /report\.html/,
+    });
+    expect(run.text).toMatch(/the job hello-ha FAILED: .*Cannot find checkpoint or savepoint file\/directory '[^']+'/);
+    // Ended by the job's state, not by running out the wait for its sequence.
+    expect(run.text).not.toMatch(/timed out after \d+s waiting for the redeployed job/);
+    expect(bundleFile(bundle, 'default/custom/flinkdeployments.flink.apache.org.yaml')).toMatch(/state: FAILED/);
+    await passesAgain(['savepoint-redeploy']);
   }, 400_000);
 });
 
