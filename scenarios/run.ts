@@ -3,6 +3,7 @@
 // run saw is in `<dir>/history.jsonl`; the outcome is a plain object the reports render.
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { taskStarted } from '../scripts/lib/activity.ts';
 import type { SandboxConfig } from '../scripts/lib/config.ts';
 import type { Kube } from '../scripts/lib/kube/kube.ts';
 import { HistoryLog } from './history-log.ts';
@@ -55,7 +56,15 @@ export interface ScenarioOutcome {
   facts: Record<string, string>;
   /** Set when the scenario could not be carried out (it is then not ok). */
   error?: { message: string; hint?: string };
+  /** Set when Ctrl-C stopped it: the phase it was in and what that left in the cluster. */
+  interrupted?: { phase: ScenarioPhase; left: string[] };
 }
+
+/** The phases of a run, in order; a Ctrl-C names the one it stopped. */
+export type ScenarioPhase = 'removing the previous job' | 'starting the recorder' | 'deploying the job' | 'setup' | 'act' | 'settle' | 'judge' | 'claims';
+
+/** How long the teardown may take after a Ctrl-C before the run ends without it. */
+const TEARDOWN_AFTER_INTERRUPT_MS = 10_000;
 
 export async function runScenario(scenario: Scenario, deps: RunDeps): Promise<ScenarioOutcome> {
   const t = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
@@ -101,18 +110,39 @@ export async function runScenario(scenario: Scenario, deps: RunDeps): Promise<Sc
   };
 
   let recorder: Awaited<ReturnType<typeof startRecorder>> | undefined;
+  let phase: ScenarioPhase = 'removing the previous job';
+  const activity = taskStarted(`scenario ${scenario.name} (${phase})`);
+  const enter = (next: ScenarioPhase): void => {
+    // After a Ctrl-C nothing new is started (no job deployed, no act begun): the run unwinds.
+    signal.throwIfAborted();
+    phase = next;
+    activity.update(`scenario ${scenario.name} (${phase})`);
+  };
+  let applied = false;
+  let teardownProblem: string | undefined;
   try {
     const image = await installedJobImage(kube, config);
     say(`deploying ${name} afresh`);
     await removeJob(kube, ref, t.runningMs, signal);
+    enter('starting the recorder');
+    say(`following the pods of ${name}`);
     recorder = await startRecorder({ kube, namespace: ref.namespace!, deployment: name, sink: (e) => history.add(e) });
+    enter('deploying the job');
+    say(`starting ${name} and waiting until it runs`);
+    applied = true;
     await kube.apply([await renderJob(scenario.job, config, image)]);
     await ctx.waitForRunning();
     await ctx.waitForSequence(0, 'the first record of the job');
-    if (scenario.setup) await scenario.setup(ctx);
+    if (scenario.setup) {
+      enter('setup');
+      say('setting up');
+      await scenario.setup(ctx);
+    }
+    enter('act');
     await scenario.act(ctx);
     const mark = history.highWater();
     const actEnd = Date.now();
+    enter('settle');
     say(`settling: waiting for ${t.settleRecords} more records after ${mark}`);
     await ctx.waitForSequence(mark + t.settleRecords, `the sequence to pass ${mark + t.settleRecords} after the act`);
     // Quiescence: the checker counts a missing number as lost only once settleSeconds of later
@@ -125,16 +155,51 @@ export async function runScenario(scenario: Scenario, deps: RunDeps): Promise<Sc
     outcome.error = { message: err instanceof Error ? err.message : String(err), hint: (err as { hint?: string }).hint };
   } finally {
     await recorder?.stop();
-    if (scenario.teardown) await scenario.teardown(ctx).catch((err: unknown) => say(`teardown: ${err instanceof Error ? err.message : String(err)}`));
+    if (scenario.teardown) {
+      // After a Ctrl-C the teardown still runs (with a signal of its own), but not for long.
+      const teardownCtx = signal.aborted ? { ...ctx, signal: AbortSignal.timeout(TEARDOWN_AFTER_INTERRUPT_MS) } : ctx;
+      const limit = signal.aborted ? TEARDOWN_AFTER_INTERRUPT_MS : undefined;
+      await withLimit(scenario.teardown(teardownCtx), limit).catch((err: unknown) => {
+        teardownProblem = err instanceof Error ? err.message : String(err);
+        say(`teardown: ${teardownProblem}`);
+      });
+    }
     await history.close();
   }
 
+  if (signal.aborted) {
+    // Stopped by Ctrl-C: no verdict over a cut-off run; say what it leaves.
+    const left: string[] = [];
+    if (applied) left.push(`FlinkDeployment ${ref.namespace}/${name} as it was (the next scenario run deletes it and deploys it afresh)`);
+    else if (phase === 'removing the previous job') left.push(`the previous FlinkDeployment ${ref.namespace}/${name}, possibly being deleted (the next scenario run finishes that)`);
+    if (teardownProblem) left.push(`what the teardown of ${scenario.name} did not remove: ${teardownProblem}`);
+    left.push(`the history so far in ${history.file}`);
+    outcome.interrupted = { phase, left };
+    outcome.error = { message: `interrupted during ${phase}` };
+    activity.end();
+    outcome.durationMs = Date.now() - started;
+    return outcome;
+  }
   if (!outcome.error || history.records > 0) {
+    enter('judge');
+    say('judging the history');
     outcome.verdict = await deps.judge(history.file);
+    enter('claims');
     const input = { verdict: outcome.verdict, facts, checkpoints: history.checkpoints().length };
     outcome.claims = scenario.claims.map((c) => ({ title: c.title, ...c.check(input) }));
   }
+  activity.end();
   outcome.ok = !outcome.error && outcome.claims.every((c) => c.ok);
   outcome.durationMs = Date.now() - started;
   return outcome;
+}
+
+/** The promise, or a rejection once `ms` passed (undefined: no limit). */
+function withLimit<T>(p: Promise<T>, ms: number | undefined): Promise<T> {
+  if (ms === undefined) return p;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not finish within ${ms / 1000} s after Ctrl-C`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

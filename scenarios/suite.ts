@@ -82,6 +82,26 @@ export async function runSuite(scenarios: Scenario[], opts: SuiteOptions): Promi
   );
   await tasks.run().catch(() => undefined);
   // Interrupted half-way: the scenarios not run are not reported as passed.
-  if (opts.signal.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new InterruptedError('interrupted');
+  if (opts.signal.aborted) throw interruptedSuite(scenarios, outcomes);
   return outcomes;
+}
+
+/** What Ctrl-C stopped (the scenario and its phase), what that left, and what did not run. */
+export function interruptedSuite(scenarios: Scenario[], outcomes: ScenarioOutcome[]): InterruptedError {
+  const last = outcomes.at(-1);
+  const notRun = scenarios.slice(outcomes.length).map((s) => s.name);
+  const lines: string[] = [];
+  if (last?.interrupted) {
+    lines.push(`interrupted during scenario ${last.scenario}, phase ${last.interrupted.phase}`);
+    lines.push(...last.interrupted.left.map((l) => `left: ${l}`));
+  } else if (last) {
+    lines.push(`interrupted after scenario ${last.scenario} had its verdict (${last.ok ? 'passed' : 'failed'}); nothing of it is left running but its job`);
+  } else {
+    lines.push('interrupted before the first scenario started');
+  }
+  if (notRun.length) lines.push(`not run: ${notRun.join(', ')}`);
+  return new InterruptedError(lines.join('\n'), {
+    hint: 're-run the scenarios: each one deletes its job and deploys it afresh',
+    data: { outcomes },
+  });
 }

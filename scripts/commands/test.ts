@@ -93,6 +93,7 @@ export async function test(names: string[], opts: GlobalOptions): Promise<void> 
   const startedAt = new Date().toISOString();
   const render = opts.json ? 'silent' : process.stdout.isTTY === true && !process.env.CI ? 'default' : 'simple';
   const outcomes: ScenarioOutcome[] = [];
+  let stopped: InterruptedError | undefined;
   // One scenario per suite call: an interrupt then loses only the scenario it stopped, not the ones before.
   for (const s of chosen) {
     if (signal.aborted) break;
@@ -101,7 +102,9 @@ export async function test(names: string[], opts: GlobalOptions): Promise<void> 
       outcomes.push(...(await runSuite([s], { kube, config: cfg, signal, runDir, render })));
     } catch (err) {
       if (!signal.aborted) throw err;
-      outcomes.push(interruptedOutcome(s, runDir, began));
+      stopped = err instanceof InterruptedError ? err : undefined;
+      const got = (stopped?.data?.outcomes as ScenarioOutcome[] | undefined)?.[0];
+      outcomes.push(got ?? interruptedOutcome(s, runDir, began));
     }
   }
   const interrupted = signal.aborted;
@@ -147,7 +150,12 @@ export async function test(names: string[], opts: GlobalOptions): Promise<void> 
 
   emit(opts, { runId, interrupted, reports, artifacts, outcomes }, () => `${outcomesText(outcomes)}\n\n${reportsText(reports)}`);
   if (interrupted) {
-    throw new InterruptedError(`interrupted after ${outcomes.length} of ${chosen.length} scenarios`, {
+    const { interruptedSuite } = await import('../../scenarios/suite.ts');
+    const what = (stopped ?? interruptedSuite(chosen, outcomes)).message.split('\n')[0]!.replace(/^interrupted /, '');
+    const left = outcomes.at(-1)?.interrupted?.left.map((l) => `\nleft: ${l}`).join('') ?? '';
+    const finished = outcomes.filter((o) => !o.interrupted).length;
+    const notRun = chosen.slice(outcomes.length).map((s) => s.name);
+    throw new InterruptedError(`interrupted after ${finished} of ${chosen.length} scenarios, ${what}${left}${notRun.length ? `\nnot run: ${notRun.join(', ')}` : ''}`, {
       hint: `the reports under ${reports.dir} cover what ran; run \`sandbox test\` again for the rest`,
       data: { runId, reports },
     });
