@@ -137,7 +137,7 @@ function stepTask(run: Run, step: Step, record: StepRecord) {
       failures.set(record, err);
       gate.resolve(false);
       // Only listr2 sees this one (it draws the step's ✖ line); runFailure() keeps the original.
-      throw new Error(`${step.title} failed`, { cause: err });
+      throw new Error(`${step.title} ${record.outcome === 'interrupted' ? 'interrupted' : 'failed'}`, { cause: err });
     } finally {
       activity.end();
       record.ms = Math.round(performance.now() - t0);
