@@ -206,6 +206,7 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, d: Con
       clusters: [...state.clusters.values()],
       objects,
       watches: d.watches.size,
+      clientWatches: d.watches.clientOpen,
       watchesDropped: d.watches.dropped,
       delayedRequests: state.delayedRequests,
       logStreamsDropped: d.logs.dropped,

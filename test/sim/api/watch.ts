@@ -55,6 +55,13 @@ export class WatchHub {
     return this.active.size;
   }
 
+  /** Open watches of clients (the CLI), not of the simulation's own controllers and tools. */
+  get clientOpen(): number {
+    let n = 0;
+    for (const a of this.active) if (a.fromClient) n++;
+    return n;
+  }
+
   private dropFault(): WatchDropFault | undefined {
     const f = this.faults().watchDrop;
     return isObj(f) ? (f as WatchDropFault) : undefined;
