@@ -181,6 +181,11 @@ export class WatchHub {
       } else if (now || before) write('DELETED', present(rt, ev.object));
     };
 
+    // A client that left while its request was held (the latencyMs knob) has no stream to keep.
+    if (req.destroyed || res.destroyed) {
+      cleanup();
+      return;
+    }
     this.active.add(active);
     this.armDrop(active);
     for (const o of initial) write('ADDED', present(rt, o));
