@@ -260,6 +260,6 @@ function interruptedRun(result: RunResult): InterruptedError {
   }
   if (done.length) lines.push(`done: ${done.join(', ')}`);
   if (notStarted.length) lines.push(`not started: ${notStarted.join(', ')}`);
-  lines.push('nothing else was changed; re-run the same command to continue');
+  lines.push(notStarted.length ? 'the steps not started changed nothing; re-run the same command to continue' : 're-run the same command to continue');
   return new InterruptedError(lines.join('\n'), { hint: 're-run the same command: every step checks what is in place and finishes the rest' });
 }
