@@ -104,7 +104,9 @@ describe('simulated Flink operator 1.15.0: FlinkDeployment lifecycle', () => {
     expect(restore).toMatchObject({ source: 'checkpoint', attempt: 1 });
     expect(restore.restoredPosition).toBe(restore.snapshotPosition);
     expect(restore.restoredPosition).toBeLessThan(m.highestEmitted);
-    expect(messages(await jmLog(sim, 'hello-ha'))).toContain(`Restoring job ${restore.jobId} from Checkpoint ${restore.checkpointId} @ ${m.completedCheckpoints.find((c) => c.checkpointId === restore.checkpointId)!.atMs} for ${restore.jobId} located at ${restore.path}.`);
+    // The JobManager's log is written asynchronously: the line follows the restore shortly.
+    const line = `Restoring job ${restore.jobId} from Checkpoint ${restore.checkpointId} @ ${m.completedCheckpoints.find((c) => c.checkpointId === restore.checkpointId)!.atMs} for ${restore.jobId} located at ${restore.path}.`;
+    await until('the restore line', async () => (messages(await jmLog(sim, 'hello-ha')).includes(line) ? true : undefined));
     await lifecycle(sim, 'hello-ha', stable);
   });
 

@@ -273,12 +273,11 @@ export class JobRuntime {
   }
 
   /**
-   * A snapshot's barrier goes out now: what is due by now is emitted first and is in the snapshot,
-   * and what comes after is logged a millisecond later at least, so the trigger time Flink logs
-   * tells the two apart (as it does in Flink, whose barrier follows the trigger).
+   * A snapshot's barrier goes out now, after the records emitted so far: those are in the
+   * snapshot, and the next ones are logged a millisecond later at least, so that the trigger time
+   * Flink logs tells the two apart (a record logged in the trigger's millisecond counts as covered).
    */
   private barrier(): { position: number; started: number } {
-    this.tick();
     this.lastBarrierMs = Date.now();
     return { position: this.position, started: this.lastBarrierMs };
   }
