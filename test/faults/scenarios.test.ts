@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli, type CliResult } from '../helpers/cli.ts';
 import { startSim, type Sim } from '../sim/harness.ts';
-import { flinkWorld } from '../sim/operators/index.ts';
+import { flinkWorld } from '../sim/systems.ts';
 import { bundleFile, expectReported } from './kit.ts';
 
 interface TestDoc {

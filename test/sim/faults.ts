@@ -38,7 +38,7 @@ export interface DockerImage {
 }
 
 export interface SimFaults {
-  // --- enforced by the API server (test/sim/server.ts, test/sim/api/), client requests only ---
+  // --- enforced by the API server (test/sim/api/), client requests only ---
   /** The next `count` matching requests answer HTTP 500 (the knob removes itself when used up). */
   api500?: { count: number; pathRegex?: string; methods?: string[] };
   /** Client watch streams are cut after this many events and/or this long. */
@@ -80,7 +80,7 @@ export interface SimFaults {
    */
   crashLoop?: string[];
 
-  // --- honoured by the fake docker and kind (test/sim/fake-docker.ts, fake-kind.ts) ---
+  // --- honoured by the fake docker and kind (test/sim/tools/fake-docker.ts, fake-kind.ts) ---
   docker?: {
     /** The daemon is not running: every call that needs it fails like the docker CLI. */
     down?: boolean;
@@ -99,17 +99,17 @@ export interface SimFaults {
    */
   chartSourcesGone?: string[];
 
-  // --- honoured by the simulated platform containers (test/sim/behaviours/) ---
+  // --- honoured by the systems' own containers (test/sim/<system>/behaviours.ts) ---
   /**
    * How long admission webhooks (cert-manager, Flink operator, ECK, ingress-nginx) take after
    * their container started before they answer, in ms (default 300). Read when it starts.
    */
   webhookWarmupMs?: number;
 
-  // --- honoured by the harness's download server (test/sim/downloads.ts) ---
+  // --- honoured by the harness's download server (test/sim/tools/downloads.ts) ---
   downloads?: DownloadsFault;
 
-  // --- honoured by the simulated operators (test/sim/operators/), read live ---
+  // --- honoured by the simulated operators (test/sim/<system>/), read live ---
   /** ECK: hold an Elasticsearch at a health / phase, e.g. keep it red. */
   elasticsearch?: {
     /** Reported once any node is reachable, instead of yellow -> green. */

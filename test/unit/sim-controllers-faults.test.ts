@@ -3,7 +3,7 @@
 // behaviour that crashes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimClient, type KubeObject } from '../sim/api-client.ts';
-import { imageBehaviours, imageLike } from '../sim/behaviours.ts';
+import { imageBehaviours, imageLike } from '../sim/controllers/behaviours.ts';
 import { startSim, type Sim } from '../sim/harness.ts';
 import { DEFAULT_NODE_IMAGE, bootstrap } from '../sim/tools/kind-cluster.ts';
 

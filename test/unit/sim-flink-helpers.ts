@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseSequenceLine, type SequenceRecord } from '../../scripts/lib/flink/sequence-line.ts';
 import { SimClient, type KubeObject } from '../sim/api-client.ts';
 import type { Sim } from '../sim/harness.ts';
-import { flinkWorld, type FlinkJobModel } from '../sim/operators/index.ts';
+import { flinkWorld, type FlinkJobModel } from '../sim/systems.ts';
 import { flinkOperatorConfigMap, installOperator, operatorSim } from './sim-operators-fixture.ts';
 
 export const FD = '/apis/flink.apache.org/v1beta1/namespaces/default/flinkdeployments';

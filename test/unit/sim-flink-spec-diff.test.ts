@@ -1,7 +1,7 @@
 // The simulated operator's spec diff against the @SpecDiff rules of operator 1.15.0: which
 // FlinkDeployment changes it ignores, which upgrade the job and which redeploy it from a savepoint.
 import { describe, expect, it } from 'vitest';
-import { specChangedMessage, specDiff } from '../sim/operators/flink-spec-diff.ts';
+import { specChangedMessage, specDiff } from '../sim/flink/spec-diff.ts';
 
 const base = {
   image: 'flink-sandbox/hello-job:dev',

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimClient, type KubeObject } from '../sim/api-client.ts';
 import type { Sim } from '../sim/harness.ts';
-import { flinkWorld } from '../sim/operators/index.ts';
-import { durationOption, readOperatorConfig, wallDuration } from '../sim/operators/flink-operator-config.ts';
+import { flinkWorld } from '../sim/systems.ts';
+import { durationOption, readOperatorConfig, wallDuration } from '../sim/flink/operator-config.ts';
 import { SIM_TIME_SCALE } from '../sim/time-scale.ts';
 import { FD, SNAP, deployment, eventsOf, jmLog, lifecycle, messages, sleep, stable, startFlinkSim, suspended, until, type FlinkSim } from './sim-flink-helpers.ts';
 

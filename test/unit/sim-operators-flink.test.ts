@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../sim/api-client.ts';
 import { loadCrdsFromDir, validatorForKind } from '../sim/api/crd-validator.ts';
 import type { Sim } from '../sim/harness.ts';
-import { flinkWorld } from '../sim/operators/index.ts';
+import { flinkWorld } from '../sim/systems.ts';
 import { SIM_TIME_SCALE } from '../sim/time-scale.ts';
 import { FD, SNAP, deployment, distinct, eventsOf, jmLog, lifecycle, messages, reconciled, sleep, stable, startFlinkSim, suspended, until, watchEvents, watchStatuses, type FlinkSim } from './sim-flink-helpers.ts';
 import { condition, crdDir, ensureNamespace } from './sim-operators-fixture.ts';

@@ -4,7 +4,7 @@
 // copies CA bundles into webhook configurations that ask for them; the webhook creates its
 // serving CA Secret and answers (is Ready) only after a warm-up (`webhookWarmupMs`).
 import type { KubeObject } from '../api-client.ts';
-import type { ContainerContext, ImageBehaviour } from '../behaviours.ts';
+import type { ContainerContext, ImageBehaviour } from '../controllers/behaviours.ts';
 import { b64, byImage, fakePem, getObject, idle, klog, readinessGate, tagOf } from '../controllers/behaviour-kit.ts';
 import { keyPairOf, makeCert, type KeyPair, serveAdmission, webhooksAreCalled } from '../controllers/webhook-serving.ts';
 

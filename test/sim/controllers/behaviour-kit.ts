@@ -4,7 +4,7 @@
 // systems, which import this file).
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../api-client.ts';
-import type { ContainerContext, ContainerSpec, ImageBehaviour } from '../behaviours.ts';
+import type { ContainerContext, ContainerSpec, ImageBehaviour } from './behaviours.ts';
 
 export const DEFAULT_WEBHOOK_WARMUP_MS = 300;
 

@@ -16,7 +16,8 @@ import { startScheduler } from './scheduler.ts';
 import { startStatefulSets } from './statefulsets.ts';
 import { startVolumes } from './volumes.ts';
 import { cachedFaults, defaultTiming, makeClientFactory, type ControllerContext, type Informers, type SimTiming } from './context.ts';
-import { operatorControllers, registerOperatorBehaviours } from '../operators/index.ts';
+import { registerOperatorBehaviours } from './behaviours.ts';
+import { operatorControllers } from '../systems.ts';
 
 export type { ControllerContext, SimTiming } from './context.ts';
 export { Informer, WorkQueue } from './informer.ts';

@@ -5,7 +5,7 @@
 // through the status subresource, coalescing bursts of changes into one write.
 import { randomBytes } from 'node:crypto';
 import { ApiError, type KubeObject, type SimClient } from '../api-client.ts';
-import { behaviourFor, type ContainerContext, type ContainerSpec } from '../behaviours.ts';
+import { behaviourFor, type ContainerContext, type ContainerSpec } from './behaviours.ts';
 import { matchesAny, type SimFaults } from '../faults.ts';
 import { fakeDigest, imageRepository, imageTag, normalizeImage } from '../image-ref.ts';
 import type { ControllerContext } from './context.ts';

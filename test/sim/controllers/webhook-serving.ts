@@ -24,7 +24,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { KubeObject } from '../api-client.ts';
-import type { ContainerContext } from '../behaviours.ts';
+import type { ContainerContext } from './behaviours.ts';
 import { realUnderlay } from '../real-underlay.ts';
 
 const exec = promisify(execFile);

@@ -8,7 +8,7 @@
 // Ready, health green or yellow), which it learns through the API: so a red cluster keeps
 // Kibana's health red, as with the real stack.
 import type { KubeObject } from '../api-client.ts';
-import type { ContainerContext, ImageBehaviour } from '../behaviours.ts';
+import type { ContainerContext, ImageBehaviour } from '../controllers/behaviours.ts';
 import { byImage, idle, readinessGate, tagOf } from '../controllers/behaviour-kit.ts';
 import { simMs } from '../time-scale.ts';
 import { ES_CLUSTER, ES_TYPE, KB_NAME } from './objects.ts';

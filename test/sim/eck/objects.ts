@@ -4,7 +4,7 @@
 // user's Secret, and for Kibana a Deployment `<kb>-kb` with its `<kb>-kb-http` Service.
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../api-client.ts';
-import { controllerRef } from '../operators/operator-kit.ts';
+import { controllerRef } from '../controllers/operator-kit.ts';
 
 export const ES_TYPE = 'common.k8s.elastic.co/type';
 export const ES_CLUSTER = 'elasticsearch.k8s.elastic.co/cluster-name';

@@ -9,7 +9,7 @@ import type { ControllerContext } from '../controllers/context.ts';
 import { isActive, isPodReady } from '../controllers/names.ts';
 import { matchesAny } from '../faults.ts';
 import { ES_CLUSTER, ES_TYPE, KB_NAME, elasticUserSecret, esServices, esStatefulSet, kibanaObjects, type NodeSet } from './objects.ts';
-import { CustomResourceCache, ensureObject, keyOf, nowTime, operatorLoop, splitKey, writeStatus, type WorkloadRef } from '../operators/operator-kit.ts';
+import { CustomResourceCache, ensureObject, keyOf, nowTime, operatorLoop, splitKey, writeStatus, type WorkloadRef } from '../controllers/operator-kit.ts';
 
 export const ECK_WORKLOAD: WorkloadRef = { kind: 'StatefulSet', name: 'elastic-operator', namespace: 'elastic-system' };
 

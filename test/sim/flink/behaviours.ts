@@ -3,7 +3,7 @@
 // dependency on the keystore Secret cert-manager issues. What the operator DOES with its custom
 // resources is the simulated controller (operator.ts); the JobManager and TaskManager pods it
 // creates behave as cluster.ts says.
-import type { ImageBehaviour } from '../behaviours.ts';
+import type { ImageBehaviour } from '../controllers/behaviours.ts';
 import { byImage, getObject, idle, log4j, readinessGate, tagOf, waitForMountedSecret } from '../controllers/behaviour-kit.ts';
 import { keyPairOf, serveAdmission, webhooksAreCalled } from '../controllers/webhook-serving.ts';
 

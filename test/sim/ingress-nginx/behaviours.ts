@@ -1,7 +1,7 @@
 // ingress-nginx's kind provider: the admission Jobs (kube-webhook-certgen `create` writes the
 // webhook's TLS Secret, `patch` puts its CA into the ValidatingWebhookConfiguration and exits),
 // and the controller, which mounts that Secret and answers admission calls after a warm-up.
-import type { ContainerContext, ImageBehaviour } from '../behaviours.ts';
+import type { ContainerContext, ImageBehaviour } from '../controllers/behaviours.ts';
 import { b64, byImage, fakePem, getObject, idle, klog, readinessGate, tagOf, waitForMountedSecret } from '../controllers/behaviour-kit.ts';
 import { keyPairOf, makeCert, serveAdmission, webhooksAreCalled } from '../controllers/webhook-serving.ts';
 

@@ -1,7 +1,7 @@
 // The logging operator's own container: its startup lines in controller-runtime's console
 // format. What it does with Logging, Flow and Output objects is the controller in operator.ts;
 // the fluent-bit and fluentd pods it creates behave as fluentbit.ts and fluentd.ts say.
-import type { ImageBehaviour } from '../behaviours.ts';
+import type { ImageBehaviour } from '../controllers/behaviours.ts';
 import { byImage, idle, tagOf } from '../controllers/behaviour-kit.ts';
 
 export const loggingOperatorMain: ImageBehaviour = {

@@ -11,7 +11,7 @@
 // what was delivered, so a restarted fluent-bit sends its last flush again: duplicates, never
 // gaps, around fluent-bit restarts.
 import type { KubeObject, SimClient } from '../api-client.ts';
-import type { ContainerContext, ImageBehaviour } from '../behaviours.ts';
+import type { ContainerContext, ImageBehaviour } from '../controllers/behaviours.ts';
 import { simMs } from '../time-scale.ts';
 import type { FluentEvent, KubernetesMeta } from './filters.ts';
 import { fluentdReceiver } from './fluentd.ts';

@@ -7,7 +7,7 @@
 // outputs' buffer sections run on the simulation's clock.
 // Knob (`/_sim/faults` `logging.dropLines`): lines matching a regex vanish here, as if lost.
 import type { KubeObject, SimClient } from '../api-client.ts';
-import type { ContainerContext, ImageBehaviour } from '../behaviours.ts';
+import type { ContainerContext, ImageBehaviour } from '../controllers/behaviours.ts';
 import { matchesAny } from '../faults.ts';
 import { simMs } from '../time-scale.ts';
 import { type BufferTiming, OutputBuffer } from './buffer.ts';

@@ -4,7 +4,7 @@
 // FluentbitAgent (or `<logging>-fluentbit` for the deprecated inline Logging.spec.fluentbit),
 // with the ServiceAccount its pods run as.
 import type { KubeObject } from '../api-client.ts';
-import { controllerRef } from '../operators/operator-kit.ts';
+import { controllerRef } from '../controllers/operator-kit.ts';
 
 interface ImageSpec {
   repository?: string;

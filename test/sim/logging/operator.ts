@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { ApiError, type KubeObject, type SimClient } from '../api-client.ts';
 import type { ControllerContext } from '../controllers/context.ts';
 import { fluentbitObjects, fluentdObjects } from './objects.ts';
-import { CustomResourceCache, ensureObject, operatorLoop, readyWorkload, writeStatus, type WorkloadRef } from '../operators/operator-kit.ts';
+import { CustomResourceCache, ensureObject, operatorLoop, readyWorkload, writeStatus, type WorkloadRef } from '../controllers/operator-kit.ts';
 
 export const LOGGING_WORKLOAD: WorkloadRef = { kind: 'Deployment', name: 'logging-operator' };
 

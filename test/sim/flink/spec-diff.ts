@@ -6,8 +6,8 @@
 // SAVEPOINT_REDEPLOY; everything else is UPGRADE (job.parallelism scales in place only in
 // standalone mode, which the simulation does not run). The strongest change wins.
 import { stableStringify } from '../controllers/names.ts';
-import { flattenConf } from './flink-config.ts';
-import type { Spec } from './flink-status.ts';
+import { flattenConf } from './config.ts';
+import type { Spec } from './status.ts';
 
 export type DiffType = 'IGNORE' | 'SCALE' | 'UPGRADE' | 'SAVEPOINT_REDEPLOY';
 

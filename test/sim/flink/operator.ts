@@ -2,23 +2,23 @@
 // FlinkDeployments in application mode and FlinkStateSnapshots, in the namespaces of its
 // WATCH_NAMESPACES env (all when empty), and only while its pod is Ready. Its behaviour follows
 // the operator's source at tag release-1.15.0 (classes named in each file):
-// - scheduling and the operator process (flink-loop.ts), its configuration from the mounted
-//   ConfigMap (flink-operator-config.ts) on the simulation's clock (../time-scale.ts);
-// - per FlinkDeployment pass: observe (flink-observe.ts), validate, reconcile (flink-reconcile.ts):
-//   first deployment, spec changes (flink-rescale.ts: suspend, resume, savepoint redeploy),
-//   other changes (flink-other-changes.ts: lost JobManager recovery, JobManager TTL cleanup);
-// - FlinkStateSnapshots (flink-snapshots.ts); deletion (cleanup in flink-reconcile.ts).
+// - scheduling and the operator process (loop.ts), its configuration from the mounted
+//   ConfigMap (operator-config.ts) on the simulation's clock (../time-scale.ts);
+// - per FlinkDeployment pass: observe (observe.ts), validate, reconcile (reconcile.ts):
+//   first deployment, spec changes (rescale.ts: suspend, resume, savepoint redeploy),
+//   other changes (other-changes.ts: lost JobManager recovery, JobManager TTL cleanup);
+// - FlinkStateSnapshots (snapshots.ts); deletion (cleanup in reconcile.ts).
 import type { ControllerContext } from '../controllers/context.ts';
-import { FLINK_GROUP } from './flink-deploy.ts';
-import { dropFlinkWorld, flinkWorld } from './flink-job.ts';
-import { flinkLoop, onSpecOrDeletion, type OperatorProcess } from './flink-loop.ts';
-import { readOperatorConfig } from './flink-operator-config.ts';
-import { OperatorGone, flinkOps, type FlinkOps } from './flink-ops.ts';
-import { cleanupDeployment, reconcileDeployment } from './flink-reconcile.ts';
-import { reconcileSnapshot } from './flink-snapshots.ts';
-import { CustomResourceCache, keyOf, splitKey, workloadEnv, type WorkloadRef } from './operator-kit.ts';
+import { FLINK_GROUP } from './deploy.ts';
+import { dropFlinkWorld, flinkWorld } from './job.ts';
+import { flinkLoop, onSpecOrDeletion, type OperatorProcess } from './loop.ts';
+import { readOperatorConfig } from './operator-config.ts';
+import { OperatorGone, flinkOps, type FlinkOps } from './ops.ts';
+import { cleanupDeployment, reconcileDeployment } from './reconcile.ts';
+import { reconcileSnapshot } from './snapshots.ts';
+import { CustomResourceCache, keyOf, splitKey, workloadEnv, type WorkloadRef } from '../controllers/operator-kit.ts';
 
-export { DEPLOYMENT_FINALIZER } from './flink-reconcile.ts';
+export { DEPLOYMENT_FINALIZER } from './reconcile.ts';
 
 export const FLINK_WORKLOAD: WorkloadRef = { kind: 'Deployment', name: 'flink-kubernetes-operator' };
 

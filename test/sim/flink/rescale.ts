@@ -1,16 +1,16 @@
 // A spec change of a deployed job (AbstractJobReconciler.reconcileSpecChange, 1.15.0). In native
 // mode nothing scales in place: a new parallelism, image or configuration of a running job is a
 // full upgrade over TWO reconcile passes. The first takes the job down the way its upgrade mode
-// says (flink-suspend.ts) and records the new spec as UPGRADING with job state suspended; the
+// says (suspend.ts) and records the new spec as UPGRADING with job state suspended; the
 // operator reschedules at once, and the second pass finds a suspended job that should run and
-// resumes it with the recorded upgrade mode (flink-resume.ts). A plain suspend stops after the
+// resumes it with the recorded upgrade mode (resume.ts). A plain suspend stops after the
 // first half, a plain resume is only the second.
-import type { Pass } from './flink-ops.ts';
-import { redeployFromSavepoint } from './flink-redeploy.ts';
-import { resumeSuspended } from './flink-resume.ts';
-import type { DiffType } from './flink-spec-diff.ts';
-import type { Spec } from './flink-status.ts';
-import { suspendForChange } from './flink-suspend.ts';
+import type { Pass } from './ops.ts';
+import { redeployFromSavepoint } from './redeploy.ts';
+import { resumeSuspended } from './resume.ts';
+import type { DiffType } from './spec-diff.ts';
+import type { Spec } from './status.ts';
+import { suspendForChange } from './suspend.ts';
 
 /** True when the change was handled (or must be waited for); false lets other reconcile actions run. */
 export async function reconcileSpecChange(p: Pass, diff: DiffType, spec: Spec, last: Spec): Promise<boolean> {

@@ -6,7 +6,7 @@
 // be overridden per FlinkDeployment in spec.flinkConfiguration under `kubernetes.operator.`.
 import type { KubeObject, SimClient } from '../api-client.ts';
 import { simMs } from '../time-scale.ts';
-import { flattenConf, parseConfYaml, parseDurationMs, type FlinkConf } from './flink-config.ts';
+import { flattenConf, parseConfYaml, parseDurationMs, type FlinkConf } from './config.ts';
 
 const OPERATOR_CONF_DIR = '/opt/flink/conf';
 

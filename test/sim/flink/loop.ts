@@ -10,8 +10,8 @@ import type { KubeObject } from '../api-client.ts';
 import type { ControllerContext } from '../controllers/context.ts';
 import { WorkQueue, keyOf } from '../controllers/informer.ts';
 import { isActive, isPodReady, selectorMatches } from '../controllers/names.ts';
-import type { CustomResourceCache, WorkloadRef } from './operator-kit.ts';
-import { readyWorkload } from './operator-kit.ts';
+import type { CustomResourceCache, WorkloadRef } from '../controllers/operator-kit.ts';
+import { readyWorkload } from '../controllers/operator-kit.ts';
 
 export interface OperatorProcess {
   /** The operator pod's uid. */

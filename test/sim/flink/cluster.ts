@@ -6,27 +6,27 @@
 //   checkpoint; else `execution.savepoint.path`; else scratch), publishes HA metadata, and, as
 //   Flink's ResourceManager, creates TaskManager pods `<name>-taskmanager-<attempt>-<index>`
 //   through the API from the `pod-template-<name>` ConfigMap whenever fewer are alive than
-//   ceil(parallelism / slots), and notices lost TaskManagers (flink-liveness.ts).
+//   ceil(parallelism / slots), and notices lost TaskManagers (liveness.ts).
 // - TaskManager (component=taskmanager): registers its slots with the job model and writes the
 //   record lines the job routes to it into its container log. Its pod deleted, it shuts down and
 //   says so (`The TaskExecutor is shutting down.`).
-// Both processes take the `flink` knobs' signals (flink-process-faults.ts): killed, a
+// Both processes take the `flink` knobs' signals (process-faults.ts): killed, a
 // TaskManager's container exits 137 and a JobManager's tasks run on without it; frozen, a
 // TaskManager stops answering until it is given up.
-// The job model (flink-job.ts / flink-runtime.ts) stands in for Flink's RPC and REST.
+// The job model (job.ts / runtime.ts) stands in for Flink's RPC and REST.
 import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { SimClient, type KubeObject } from '../api-client.ts';
-import type { ContainerContext, ImageBehaviour } from '../behaviours.ts';
+import type { ContainerContext, ImageBehaviour } from '../controllers/behaviours.ts';
 import { isActive } from '../controllers/names.ts';
 import { simMs } from '../time-scale.ts';
-import { checkpointIntervalMs, flinkClocks, flinkVersionOfImage, haEnabled, parseConfYaml, parseMemoryMiB, programArgs, rateFromArgs, restartStrategy, slotsPerTaskManager, type FlinkClocks, type FlinkConf } from './flink-config.ts';
-import { HaStore } from './flink-ha.ts';
-import { flinkWorld, type FlinkJobModel, type Snapshot, type TaskManagerHandle } from './flink-job.ts';
-import { lostPods, monitorHeartbeats } from './flink-liveness.ts';
-import { HELLO_ENTRY_CLASS, layoutOf, logLine, type LogLayout } from './flink-logs.ts';
-import { takeSignal } from './flink-process-faults.ts';
-import { JobRuntime, type FlinkKnobs } from './flink-runtime.ts';
+import { checkpointIntervalMs, flinkClocks, flinkVersionOfImage, haEnabled, parseConfYaml, parseMemoryMiB, programArgs, rateFromArgs, restartStrategy, slotsPerTaskManager, type FlinkClocks, type FlinkConf } from './config.ts';
+import { HaStore } from './ha.ts';
+import { flinkWorld, type FlinkJobModel, type Snapshot, type TaskManagerHandle } from './job.ts';
+import { lostPods, monitorHeartbeats } from './liveness.ts';
+import { HELLO_ENTRY_CLASS, layoutOf, logLine, type LogLayout } from './logs.ts';
+import { takeSignal } from './process-faults.ts';
+import { JobRuntime, type FlinkKnobs } from './runtime.ts';
 
 const JM_STARTUP_MS = 100;
 const DEPLOY_MS = 50;
@@ -328,7 +328,7 @@ export const taskManagerBehaviour: ImageBehaviour = {
     model.registerTaskManager(handle);
     // SIGTERM (the pod deleted, whatever its grace period): TaskExecutor.onStop disconnects from
     // the ResourceManager and the JobMaster before the container is gone. A frozen or dead
-    // process cannot; the end of its pod tells them (flink-liveness.ts).
+    // process cannot; the end of its pod tells them (liveness.ts).
     ctx.signal.addEventListener('abort', () => handle.state === 'running' && model.taskManagerLost(handle.pod, { kind: 'shutdown' }), { once: true });
     out.write([logLine(pc.layout, 'INFO', 'org.apache.flink.runtime.taskexecutor.TaskExecutor', `Successful registration at resource manager pekko.tcp://flink@${app}.${ns}:6123/user/rpc/resourcemanager_* under registration id ${randomBytes(16).toString('hex')}.`)]);
     return (await taskManagerProcess(ctx, handle, model, flinkClocks(pc.conf))) === 'killed' ? KILLED : undefined;

@@ -4,9 +4,9 @@
 // either runs until stopped or exits with a code (the kubelet then applies restartPolicy).
 //
 // Extending: add an entry to `imageBehaviours` ABOVE the defaults; the first match wins.
-import type { KubeObject, SimClient } from './api-client.ts';
-import { platformBehaviours } from './systems.ts';
-import type { SimFaults } from './faults.ts';
+import type { KubeObject, SimClient } from '../api-client.ts';
+import { operatorBehaviours, platformBehaviours } from '../systems.ts';
+import type { SimFaults } from '../faults.ts';
 
 export interface ContainerSpec {
   name: string;
@@ -120,4 +120,14 @@ export const imageBehaviours: ImageBehaviour[] = [
 
 export function behaviourFor(image: string, pod: KubeObject, container: ContainerSpec, init: boolean): ImageBehaviour {
   return imageBehaviours.find((b) => b.matches(image, pod, container, init)) ?? defaultBehaviour;
+}
+
+/**
+ * Puts the operators' behaviours (systems.ts) first in the registry: they match only non-init
+ * containers of pods these operators (or Flink) create, by their labels, so no image-based
+ * behaviour can take those pods over. Idempotent.
+ */
+export function registerOperatorBehaviours(): void {
+  const missing = operatorBehaviours.filter((b) => !imageBehaviours.includes(b));
+  if (missing.length) imageBehaviours.unshift(...missing);
 }

@@ -8,7 +8,7 @@
 // cleans up its job's entries, as Flink's Dispatcher does.
 // A pointer here names the checkpoint's durable path; its position lives in FlinkWorld.storage.
 import type { KubeObject, SimClient } from '../api-client.ts';
-import { ensureObject } from './operator-kit.ts';
+import { ensureObject } from '../controllers/operator-kit.ts';
 
 export interface HaRecovery {
   jobId: string;
@@ -129,7 +129,7 @@ export class HaStore {
   /**
    * Whether the leader lock still exists: Flink's ConfigMap lock is the cluster ConfigMap's
    * `control-plane.alpha.kubernetes.io/leader` annotation, gone when the operator deleted the HA
-   * metadata (the lease itself is kept in the job model, flink-job.ts `LeaderLease`).
+   * metadata (the lease itself is kept in the job model, job.ts `LeaderLease`).
    */
   async leaderLockExists(): Promise<boolean> {
     return (await this.api.get<KubeObject>(this.path(`${this.clusterId}-cluster-config-map`))) !== undefined;

@@ -10,12 +10,12 @@
 // - A job in a globally terminal state reports its latest checkpoint or savepoint as
 //   upgradeSavepointPath (SnapshotObserver.observeLatestCheckpoint).
 import type { KubeObject } from '../api-client.ts';
-import { flinkVersionOfImage, parseMemoryMiB } from './flink-config.ts';
-import { GENERATION_ANNOTATION, effectiveConf } from './flink-deploy.ts';
-import { checkpointBytes } from './flink-runtime.ts';
-import type { FlinkOps } from './flink-ops.ts';
-import { UpgradeFailure } from './flink-ops.ts';
-import { editLastSpec, errorJson, isTerminalJobState, lastReconciled, lastSpec, type Status } from './flink-status.ts';
+import { flinkVersionOfImage, parseMemoryMiB } from './config.ts';
+import { GENERATION_ANNOTATION, effectiveConf } from './deploy.ts';
+import { checkpointBytes } from './runtime.ts';
+import type { FlinkOps } from './ops.ts';
+import { UpgradeFailure } from './ops.ts';
+import { editLastSpec, errorJson, isTerminalJobState, lastReconciled, lastSpec, type Status } from './status.ts';
 
 const JOB_NOT_FOUND = 'Job Not Found';
 
@@ -136,7 +136,7 @@ function javaDouble(n: number): string {
  * size of the latest completed checkpoint.
  */
 function clusterInfo(ops: FlinkOps, fd: KubeObject): Record<string, string> {
-  // What the simulated JobManager reports (flink-cluster.ts): the image's exact version, else 1.20.4.
+  // What the simulated JobManager reports (cluster.ts): the image's exact version, else 1.20.4.
   const version = flinkVersionOfImage(String(fd.spec?.image ?? '')) ?? '1.20.4';
   const conf = effectiveConf(fd, { jobId: '' });
   const model = ops.world.model(fd.metadata.namespace!, fd.metadata.name!);

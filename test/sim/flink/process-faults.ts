@@ -2,10 +2,10 @@
 // (faults.ts): `killProcesses` (SIGKILL, as `kill -9` inside the container or the OOM killer
 // would send it) for JobManagers and TaskManagers, and `freezeTaskManagers` (SIGSTOP for a while,
 // then SIGCONT). A pod deletion is not one of these: the kubelet always sends SIGTERM first, even
-// with a grace period of 0, and Flink then shuts down on its own (flink-cluster.ts).
+// with a grace period of 0, and Flink then shuts down on its own (cluster.ts).
 // Each knob entry is used by the first process it names and then removed from the knobs, so that
 // a replacement process (a restarted container keeps its pod's name) is not hit again.
-import type { ContainerContext } from '../behaviours.ts';
+import type { ContainerContext } from '../controllers/behaviours.ts';
 import { matchesAny, patchFaults } from '../faults.ts';
 
 export type ProcessSignal = { kind: 'kill' } | { kind: 'freeze'; seconds: number };

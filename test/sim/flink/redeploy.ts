@@ -2,10 +2,10 @@
 // is cancelled STATELESS (cluster and HA metadata deleted, no new savepoint),
 // upgradeSavepointPath becomes initialSavepointPath, the job is deployed from it when its spec
 // says running, and the spec is marked stable (so no rollback to the old job). An empty
-// initialSavepointPath never gets here: the validator rejects it (flink-reconcile.ts).
-import { deploy } from './flink-resume.ts';
-import type { Pass } from './flink-ops.ts';
-import { recordSpec, type Spec } from './flink-status.ts';
+// initialSavepointPath never gets here: the validator rejects it (reconcile.ts).
+import { deploy } from './resume.ts';
+import type { Pass } from './ops.ts';
+import { recordSpec, type Spec } from './status.ts';
 
 export async function redeployFromSavepoint(p: Pass, spec: Spec): Promise<void> {
   await p.ops.cancelJob(p.fd, p.s, 'STATELESS');

@@ -4,9 +4,9 @@
 // status subresource with strict field validation (so a status the real CRD would reject fails
 // loudly here); and it creates the objects it owns idempotently, through the API only.
 import { ApiError, type KubeObject, type SimClient } from '../api-client.ts';
-import type { ControllerContext } from '../controllers/context.ts';
-import { Informer, WorkQueue, keyOf, simLog } from '../controllers/informer.ts';
-import { isActive, isPodReady, selectorMatches, stableStringify } from '../controllers/names.ts';
+import type { ControllerContext } from './context.ts';
+import { Informer, WorkQueue, keyOf, simLog } from './informer.ts';
+import { isActive, isPodReady, selectorMatches, stableStringify } from './names.ts';
 
 export interface WorkloadRef {
   kind: 'Deployment' | 'StatefulSet';

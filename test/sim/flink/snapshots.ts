@@ -14,11 +14,11 @@
 //   disposeOnDelete (default true) is disposed, which needs its job RUNNING (else CleanupFailed).
 import type { KubeObject } from '../api-client.ts';
 import { simMs } from '../time-scale.ts';
-import { wallDuration } from './flink-operator-config.ts';
-import { FLINK_GROUP } from './flink-deploy.ts';
-import type { FlinkOps } from './flink-ops.ts';
-import { errorJson } from './flink-status.ts';
-import { patchMeta, writeStatus } from './operator-kit.ts';
+import { wallDuration } from './operator-config.ts';
+import { FLINK_GROUP } from './deploy.ts';
+import type { FlinkOps } from './ops.ts';
+import { errorJson } from './status.ts';
+import { patchMeta, writeStatus } from '../controllers/operator-kit.ts';
 
 export const SNAPSHOT_FINALIZER = 'flinkstatesnapshots.flink.apache.org/finalizer';
 

@@ -2,18 +2,18 @@
 // .reconcileSpecChange in 1.15.0), with the upgrade mode chosen like getJobUpgrade:
 // - stateless: cancel, delete the cluster and its HA metadata;
 // - savepoint with the job RUNNING: stop-with-savepoint; the JobManager Deployment STAYS (the
-//   TTL cleanup removes it later, flink-other-changes.ts), upgradeSavepointPath and an UPGRADE
+//   TTL cleanup removes it later, other-changes.ts), upgradeSavepointPath and an UPGRADE
 //   FlinkStateSnapshot record the savepoint; not RUNNING: falls back to last-state;
 // - last-state: delete the cluster, keep the HA metadata (cancel instead when there is none);
 // - a job already in a terminal state whose latest snapshot is known: nothing to stop.
 // The spec is then recorded with the upgrade mode to restore with (that is what a resume uses).
 import { randomUUID } from 'node:crypto';
-import { haEnabled } from './flink-config.ts';
-import { effectiveConf } from './flink-deploy.ts';
-import { hasHaData } from './flink-ha.ts';
-import { booleanOption } from './flink-operator-config.ts';
-import { UpgradeFailure, isCancellable, persist, type Pass, type SuspendMode } from './flink-ops.ts';
-import { editLastSpec, isTerminalJobState, recordSpec, type Spec } from './flink-status.ts';
+import { haEnabled } from './config.ts';
+import { effectiveConf } from './deploy.ts';
+import { hasHaData } from './ha.ts';
+import { booleanOption } from './operator-config.ts';
+import { UpgradeFailure, isCancellable, persist, type Pass, type SuspendMode } from './ops.ts';
+import { editLastSpec, isTerminalJobState, recordSpec, type Spec } from './status.ts';
 
 export interface JobUpgrade {
   suspendMode: SuspendMode;

@@ -2,7 +2,7 @@
 // rate-limited source (ONE global sequence, source parallelism 1) rebalanced round-robin over
 // the logger subtasks, periodic checkpoints (aligned: a checkpoint completes only once every
 // record before its barrier has been logged), savepoints, stop-with-savepoint, cancel, and
-// failover: a lost TaskManager fails the job once the cluster learns of the loss (flink-job.ts
+// failover: a lost TaskManager fails the job once the cluster learns of the loss (job.ts
 // TaskManagerLoss, logged as Flink's ResourceManager and JobMaster log it), and the job restarts
 // after the restart strategy's delay from the last completed checkpoint (or the savepoint it
 // started from, or scratch) with the task attempt number + 1, replaying what came after the
@@ -11,16 +11,16 @@
 // frozen one after pekko.ask.timeout, a dead one at once), each using up its id. A JobManager
 // shut down (its pod deleted) suspends the job and its tasks stop (`shutdown`); one killed leaves
 // its tasks running on the TaskManagers (`orphan`) until a new leader takes over. The next
-// JobManager restores from HA (flink-cluster.ts).
+// JobManager restores from HA (cluster.ts).
 // Configured durations (rate, checkpoint interval, restart delay, RPC timeout) run on the
 // simulation's clock (time-scale.ts). The `flink` fault knobs make it misbehave on purpose
 // (faults.ts).
 import { randomBytes } from 'node:crypto';
 import type { SimFaults } from '../faults.ts';
 import { simElapsed, simMs } from '../time-scale.ts';
-import type { FlinkClocks, RestartStrategy } from './flink-config.ts';
-import { lossMessage, type FlinkJobModel, type FlinkWorld, type Snapshot, type TaskManagerHandle, type TaskManagerLoss } from './flink-job.ts';
-import { HELLO_LOGGER, logLine, sequenceMessage, type LogLayout } from './flink-logs.ts';
+import type { FlinkClocks, RestartStrategy } from './config.ts';
+import { lossMessage, type FlinkJobModel, type FlinkWorld, type Snapshot, type TaskManagerHandle, type TaskManagerLoss } from './job.ts';
+import { HELLO_LOGGER, logLine, sequenceMessage, type LogLayout } from './logs.ts';
 
 export type FlinkJobState = 'INITIALIZING' | 'CREATED' | 'RUNNING' | 'FAILING' | 'FAILED' | 'CANCELLING' | 'CANCELED' | 'FINISHED' | 'RESTARTING' | 'SUSPENDED';
 

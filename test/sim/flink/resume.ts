@@ -4,10 +4,10 @@
 // -> from the HA metadata (same job id, upgradeSavepointPath set to the operator's marker
 // KUBERNETES_OPERATOR_LAST_STATE when HA holds a checkpoint); stateless -> from nothing.
 // A JobManager Deployment still there (a savepoint suspend within its TTL) is deleted first.
-import { hasHaCheckpoint, hasHaData } from './flink-ha.ts';
-import { UpgradeFailure, persist, type Pass } from './flink-ops.ts';
-import { recordSpec, type Spec } from './flink-status.ts';
-import { newJobId } from './flink-suspend.ts';
+import { hasHaCheckpoint, hasHaData } from './ha.ts';
+import { UpgradeFailure, persist, type Pass } from './ops.ts';
+import { recordSpec, type Spec } from './status.ts';
+import { newJobId } from './suspend.ts';
 
 export const LAST_STATE_MARKER = 'KUBERNETES_OPERATOR_LAST_STATE';
 

@@ -6,12 +6,12 @@
 // - the JobManager of a job in a globally terminal state (e.g. FINISHED after a savepoint suspend)
 //   is deleted once kubernetes.operator.jm-deployment.shutdown-ttl has passed since
 //   jobStatus.updateTime (the HA metadata stays).
-import { haEnabled } from './flink-config.ts';
-import { effectiveConf } from './flink-deploy.ts';
-import { booleanOption, wallDuration } from './flink-operator-config.ts';
-import type { Pass } from './flink-ops.ts';
-import { restoreJob } from './flink-resume.ts';
-import { isTerminalJobState, lastSpec } from './flink-status.ts';
+import { haEnabled } from './config.ts';
+import { effectiveConf } from './deploy.ts';
+import { booleanOption, wallDuration } from './operator-config.ts';
+import type { Pass } from './ops.ts';
+import { restoreJob } from './resume.ts';
+import { isTerminalJobState, lastSpec } from './status.ts';
 
 function jmMissingForRunningJob(p: Pass): boolean {
   const deployed = lastSpec(p.s)?.job;

@@ -1,20 +1,20 @@
 // One reconcile pass of the simulated operator over a FlinkDeployment, shaped like
 // FlinkDeploymentController.reconcile / cleanup and AbstractFlinkResourceReconciler.reconcile of
-// 1.15.0: observe (flink-observe.ts), validate, write the status, then reconcile: the first
-// deployment, a spec change (flink-rescale.ts), or other changes (flink-other-changes.ts).
+// 1.15.0: observe (observe.ts), validate, write the status, then reconcile: the first
+// deployment, a spec change (rescale.ts), or other changes (other-changes.ts).
 // Failures the operator expects end in status.error as JSON plus a Warning event; the pass
 // answers when the operator would look again (ReconciliationUtils.toUpdateControl).
 import type { KubeObject } from '../api-client.ts';
 import { ApiError } from '../api-client.ts';
-import { booleanOption, observeConf, wallDuration } from './flink-operator-config.ts';
-import { observe } from './flink-observe.ts';
-import { fdPath, persist, UpgradeFailure, type FlinkOps, type Pass } from './flink-ops.ts';
-import { reconcileOtherChanges } from './flink-other-changes.ts';
-import { reconcileSpecChange } from './flink-rescale.ts';
-import { deploy } from './flink-resume.ts';
-import { specChangedMessage, specDiff } from './flink-spec-diff.ts';
-import { editLastSpec, errorJson, lastReconciled, lastSpec, recordSpec, runningCondition, withDefaults, type Spec } from './flink-status.ts';
-import { patchMeta, writeStatus } from './operator-kit.ts';
+import { booleanOption, observeConf, wallDuration } from './operator-config.ts';
+import { observe } from './observe.ts';
+import { fdPath, persist, UpgradeFailure, type FlinkOps, type Pass } from './ops.ts';
+import { reconcileOtherChanges } from './other-changes.ts';
+import { reconcileSpecChange } from './rescale.ts';
+import { deploy } from './resume.ts';
+import { specChangedMessage, specDiff } from './spec-diff.ts';
+import { editLastSpec, errorJson, lastReconciled, lastSpec, recordSpec, runningCondition, withDefaults, type Spec } from './status.ts';
+import { patchMeta, writeStatus } from '../controllers/operator-kit.ts';
 
 export const DEPLOYMENT_FINALIZER = 'flinkdeployments.flink.apache.org/finalizer';
 

@@ -7,11 +7,11 @@
 //   completed checkpoint, the savepoints taken, every restore (from where, to which position),
 //   the highest number emitted, the numbers dropped by the `dropRecords` knob, the registered
 //   TaskManagers (with their process state: running, frozen, gone), the job currently run by a
-//   live JobManager (`runtime`, see flink-runtime.ts), tasks a killed JobManager left running
+//   live JobManager (`runtime`, see runtime.ts), tasks a killed JobManager left running
 //   (`orphans`), and the HA leader lock (`lease`). Flink's own recovery rules decide restores
-//   (flink-cluster.ts): HA with a checkpoint -> that checkpoint; a savepoint to start from ->
+//   (cluster.ts): HA with a checkpoint -> that checkpoint; a savepoint to start from ->
 //   that savepoint; else from scratch (sequence starts at 1 again, a reset).
-import type { JobRuntime } from './flink-runtime.ts';
+import type { JobRuntime } from './runtime.ts';
 
 export interface Snapshot {
   kind: 'checkpoint' | 'savepoint';
@@ -94,7 +94,7 @@ export class FlinkJobModel {
   runtime: JobRuntime | undefined;
   /**
    * Tasks whose JobManager was killed: they keep running on their TaskManagers until those hear
-   * of a new leader or stop hearing from the old one (flink-runtime.ts `orphan`).
+   * of a new leader or stop hearing from the old one (runtime.ts `orphan`).
    */
   readonly orphans = new Set<JobRuntime>();
   /** The JobManager process that leads (others wait as standbys). */

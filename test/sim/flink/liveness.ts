@@ -1,6 +1,6 @@
 // How the simulated JobManager's ResourceManager learns that a TaskManager is gone when the
 // TaskManager cannot say goodbye itself (a pod deleted while its process ran says it:
-// TaskExecutor.onStop, flink-cluster.ts):
+// TaskExecutor.onStop, cluster.ts):
 // - the pod watch of Flink 1.20's KubernetesResourceManagerDriver: a TaskManager pod DELETED, or
 //   one whose container terminated (its process killed), ends the worker at once
 //   (ActiveResourceManager.onWorkerTerminated), with KubernetesPod's diagnostics, and the driver
@@ -11,8 +11,8 @@
 // Both tell the JobMaster through FlinkJobModel.taskManagerLost, which logs Flink's lines.
 import type { KubeObject } from '../api-client.ts';
 import { simMs } from '../time-scale.ts';
-import type { FlinkClocks } from './flink-config.ts';
-import type { FlinkJobModel } from './flink-job.ts';
+import type { FlinkClocks } from './config.ts';
+import type { FlinkJobModel } from './job.ts';
 
 const MONITOR_MS = 20;
 
@@ -65,7 +65,7 @@ export function lostPods(registered: readonly string[], pods: readonly KubeObjec
 
 /**
  * The heartbeat monitor of the leading JobManager, until `signal` aborts: a TaskManager that has
- * not answered since heartbeat.timeout (it stopped at its last answer, flink-cluster.ts) is lost,
+ * not answered since heartbeat.timeout (it stopped at its last answer, cluster.ts) is lost,
  * and `stopWorker` removes it.
  */
 export async function monitorHeartbeats(model: FlinkJobModel, clocks: FlinkClocks, signal: AbortSignal, stopWorker: (pod: string) => Promise<void>): Promise<void> {

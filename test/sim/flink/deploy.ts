@@ -8,7 +8,7 @@
 // the FlinkDeployment.
 import { stringify as toYaml } from 'yaml';
 import type { KubeObject } from '../api-client.ts';
-import { flattenConf, parseMemoryMiB, type FlinkConf } from './flink-config.ts';
+import { flattenConf, parseMemoryMiB, type FlinkConf } from './config.ts';
 
 export const FLINK_GROUP = '/apis/flink.apache.org/v1beta1';
 /** The JobManager annotation with the deployed FlinkDeployment generation (FlinkUtils.CR_GENERATION_LABEL). */
