@@ -31,7 +31,7 @@ export interface ControllerOptions {
    */
   extra?: ((ctx: ControllerContext) => { stop(): Promise<void> } | void)[];
   /**
-   * The simulated operators (test/sim/operators: ECK, logging, Flink), started before `extra`;
+   * The simulated operators (test/sim/systems.ts: ECK, logging, Flink), started before `extra`;
    * each acts only once its own workload has a Ready pod. Default true.
    */
   operators?: boolean;
