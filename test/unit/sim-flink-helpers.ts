@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { parseSequenceLine, type SequenceRecord } from '../../scripts/lib/flink/sequence-line.ts';
 import { SimClient, type KubeObject } from '../sim/api-client.ts';
 import type { Sim } from '../sim/harness.ts';
@@ -316,6 +317,31 @@ export async function startFlinkSim(): Promise<FlinkSim> {
     async close() {
       for (const r of recorders) r.stop();
       await sim.close();
+    },
+  };
+}
+
+/**
+ * One simulated Flink cluster for a describe block whose tests set `flink` fault knobs: started
+ * before the first test, its knobs cleared after each, closed after the last.
+ */
+export function useFlinkSimWithKnobs(): { readonly f: FlinkSim; readonly sim: Sim } {
+  let f: FlinkSim | undefined;
+  beforeAll(async () => {
+    f = await startFlinkSim();
+  });
+  afterEach(async () => {
+    await f?.sim.patchFaults({ flink: null });
+  });
+  afterAll(async () => {
+    await f?.close();
+  });
+  return {
+    get f() {
+      return f!;
+    },
+    get sim() {
+      return f!.sim;
     },
   };
 }

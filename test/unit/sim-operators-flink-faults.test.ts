@@ -7,32 +7,24 @@
 // the old leader's lock has not been renewed for the lease duration. Each test proves the fault
 // fired (the knob used up, the process state, Flink's lines) before it judges the recovery, and
 // the continuity checker judges the sequences the TaskManagers logged.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Checker } from '../../scenarios/checker/checker.ts';
 import type { HistoryEvent } from '../../scenarios/checker/history.ts';
 import { jobManagerParser } from '../../scenarios/recorder.ts';
 import { SimClient, type KubeObject } from '../sim/api-client.ts';
 import type { Sim } from '../sim/harness.ts';
 import { simElapsed, simMs } from '../sim/time-scale.ts';
-import { FD, deployment, lifecycle, podLog, stable, startFlinkSim, until, type FlinkSim, type LogEntry, type Recorder } from './sim-flink-helpers.ts';
+import { FD, deployment, lifecycle, podLog, stable, useFlinkSimWithKnobs, until, type FlinkSim, type LogEntry, type Recorder } from './sim-flink-helpers.ts';
 
 const PODS = '/api/v1/namespaces/default/pods';
 
 describe('simulated Flink: losing a process, as Flink 1.20 on Kubernetes notices it', () => {
+  const knobs = useFlinkSimWithKnobs();
   let f: FlinkSim;
   let sim: Sim;
 
-  beforeAll(async () => {
-    f = await startFlinkSim();
-    sim = f.sim;
-  });
-
-  afterEach(async () => {
-    await sim.patchFaults({ flink: null });
-  });
-
-  afterAll(async () => {
-    await f?.close();
+  beforeAll(() => {
+    ({ f, sim } = knobs);
   });
 
   async function podsOf(app: string, component: string): Promise<KubeObject[]> {

@@ -2,26 +2,18 @@
 // that the sequence checker and the scenarios can be shown to catch each misbehaviour. Every
 // knob here is proven to fire where it would be observed: in the TaskManagers' record lines (read
 // with the real parser) or in the FlinkDeployment's status and events.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSequenceLine } from '../../scripts/lib/flink/sequence-line.ts';
 import type { Sim } from '../sim/harness.ts';
-import { FD, deployment, eventsOf, jmLog, lifecycle, messages, sleep, stable, startFlinkSim, suspended, until, type FlinkSim } from './sim-flink-helpers.ts';
+import { FD, deployment, eventsOf, jmLog, lifecycle, messages, sleep, stable, useFlinkSimWithKnobs, suspended, until, type FlinkSim } from './sim-flink-helpers.ts';
 
 describe('simulated Flink job: misbehaviour knobs', () => {
+  const knobs = useFlinkSimWithKnobs();
   let f: FlinkSim;
   let sim: Sim;
 
-  beforeAll(async () => {
-    f = await startFlinkSim();
-    sim = f.sim;
-  });
-
-  afterEach(async () => {
-    await sim.patchFaults({ flink: null });
-  });
-
-  afterAll(async () => {
-    await f?.close();
+  beforeAll(() => {
+    ({ f, sim } = knobs);
   });
 
   async function killTaskManager(app: string): Promise<void> {
