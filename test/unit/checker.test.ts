@@ -220,6 +220,28 @@ describe('resets', () => {
     expect(failing(v)).toEqual([]);
     expect(v.replayWindows).toContainEqual({ sequence: 'SEQ', from: 31, to: 90, after: 'expected rewind to 31' });
   });
+
+  it("savepoint-redeploy's order: numbers the old job logs after the declaration, before the cancel reaches it, may come again", () => {
+    // The scenario declares the rewind and the fault, then patches the FlinkDeployment; on a real
+    // cluster the old job runs on until the operator's cancel reaches its tasks.
+    const run = new RunBuilder().records(1, 50).checkpoint().records(51, 90);
+    run.event({ kind: 'savepoint', path: 's3://flink-data/savepoints/savepoint-1', seq: 30 });
+    run.event({ kind: 'expect-rewind', to: 31 }).fault('savepoint-redeploy');
+    run.records(91, 97);
+    run.event({ kind: 'restore', from: 'savepoint', path: 's3://flink-data/savepoints/savepoint-1' }).restart(31, 140);
+    const v = judge(run.events);
+    expect(failing(v)).toEqual([]);
+    expect(v.counts.replayed).toBe(97 - 31 + 1);
+    expect(v.replayWindows).toContainEqual({ sequence: 'SEQ', from: 31, to: 97, after: 'savepoint-redeploy' });
+  });
+
+  it('a declared rewind alone ends at the mark when it is declared: what the old job logs later and comes again is flagged', () => {
+    const run = new RunBuilder().records(1, 50).checkpoint().records(51, 90);
+    run.event({ kind: 'savepoint', path: 's3://flink-data/savepoints/savepoint-1', seq: 30 });
+    run.event({ kind: 'expect-rewind', to: 31 });
+    run.records(91, 97).restart(31, 140);
+    expect(judge(run.events).valid).toBe(false);
+  });
 });
 
 describe('liveness', () => {
