@@ -108,14 +108,25 @@ export function startCli(args: string[], env: Record<string, string>): Running {
   let stdout = '';
   let stderr = '';
   let all = '';
+  // When each piece of output came, for a failure message that shows where the CLI stalled.
+  const startedAt = Date.now();
+  const stamps: Array<{ at: number; offset: number }> = [];
+  const take = (d: string): void => {
+    stamps.push({ at: Date.now() - startedAt, offset: all.length });
+    all += d;
+  };
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     stdout += d;
-    all += d;
+    take(d);
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
-    all += d;
+    take(d);
   });
+  const timed = (): string =>
+    stamps
+      .map((s, i) => `+${String(s.at).padStart(6)} ms ${all.slice(s.offset, stamps[i + 1]?.offset ?? all.length).trimEnd().replaceAll('\n', '\n          ')}`)
+      .join('\n');
   const pid = child.pid!;
   started.add(pid);
   const seen = new Map<number, string>();
@@ -149,8 +160,8 @@ export function startCli(args: string[], env: Record<string, string>): Running {
       let done = false;
       void exited.then(() => (done = true));
       while (!pattern.test(all)) {
-        if (done) throw new Error(`the CLI exited before ${pattern} showed up:\n${all}`);
-        if (Date.now() > deadline) throw new Error(`never saw ${pattern} in:\n${all}`);
+        if (done) throw new Error(`the CLI exited before ${pattern} showed up:\n${timed()}`);
+        if (Date.now() > deadline) throw new Error(`never saw ${pattern} within ${timeoutMs} ms, in:\n${timed()}`);
         await new Promise((r) => setTimeout(r, 10));
       }
       // What it started just before the line is part of what a Ctrl-C must stop.

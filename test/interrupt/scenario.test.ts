@@ -79,8 +79,31 @@ async function expectNextRunStartsClean(): Promise<void> {
   if (before) expect(after?.metadata.uid).not.toBe(before.metadata.uid);
 }
 
+/** What the simulation holds of the job: for a failure message when a scenario stalls. */
+async function jobState(): Promise<string> {
+  const job = await sim.kube.get(JOB);
+  const pods = await sim.kube.list('/api/v1/namespaces/default/pods', { labelSelector: 'app=hello-ha' });
+  const st = (job?.status ?? {}) as Record<string, any>;
+  const summary = { uid: job?.metadata.uid, deleting: !!job?.metadata.deletionTimestamp, lifecycle: st.lifecycleState, jm: st.jobManagerDeploymentStatus, job: st.jobStatus?.state, jobId: st.jobStatus?.jobId, reconciled: st.reconciliationStatus?.state, error: st.error };
+  const lines = [`FlinkDeployment: ${job ? JSON.stringify(summary) : 'none'}`];
+  for (const p of pods) {
+    const containers = ((p.status?.containerStatuses ?? []) as Array<Record<string, any>>).map((c) => `${c.name} ready=${c.ready} restarts=${c.restartCount} ${Object.keys(c.state ?? {}).join()}`);
+    lines.push(`pod ${p.metadata.name}${p.metadata.deletionTimestamp ? ' (deleting)' : ''}: ${p.status?.phase} on ${p.spec?.nodeName ?? 'no node'}; ${containers.join('; ')}`);
+  }
+  return lines.join('\n');
+}
+
 function scenario(name: string, config = sim.configFile): Running {
-  return startCli(['scenario', name, '--config', config], sim.env);
+  const cli = startCli(['scenario', name, '--config', config], sim.env);
+  const waitFor = cli.waitFor.bind(cli);
+  cli.waitFor = async (pattern, timeoutMs) => {
+    try {
+      await waitFor(pattern, timeoutMs);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nthe simulation then:\n${await jobState().catch((e: unknown) => String(e))}`);
+    }
+  };
+  return cli;
 }
 
 describe('Ctrl-C at each phase of a scenario', () => {
