@@ -1,5 +1,9 @@
 // `sandbox down`: deletes only what the sandbox made. Idempotent: a second run is a no-op.
+// It holds the same per-context lock as `up`: a `down` never deletes a cluster an `up` is
+// installing into, and an `up` never starts on a cluster a `down` is deleting.
+import { kubeContext, type SandboxConfig } from '../lib/config.ts';
 import { SandboxError } from '../lib/errors.ts';
+import { takeLock } from '../lib/lock.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
 import type { Toolbox } from '../lib/exec/tools.ts';
 import { configFrom, emit, type GlobalOptions } from './options.ts';
@@ -9,6 +13,20 @@ const KIND_CLUSTER_LABEL = 'io.x-k8s.kind.cluster';
 
 export async function down(opts: GlobalOptions): Promise<void> {
   const cfg = await configFrom(opts);
+  if (cfg.cluster.provider === 'k3s') {
+    throw new SandboxError('a K3s sandbox is removed when the `sandbox up --cluster k3s` that started it stops', {
+      hint: 'stop that process (Ctrl-C); testcontainers removes the container',
+    });
+  }
+  const lock = await takeLock(kubeContext(cfg), 'down');
+  try {
+    await downLocked(cfg, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function downLocked(cfg: SandboxConfig, opts: GlobalOptions): Promise<void> {
   const services = createServices(cfg);
   // Ctrl-C stops the child process too (they run in their own process group).
   const signal = interruptSignal();
@@ -33,11 +51,7 @@ export async function down(opts: GlobalOptions): Promise<void> {
         `note: ${KEPT_NOTE}`,
       ].join('\n'),
     );
-    return;
   }
-  throw new SandboxError('a K3s sandbox is removed when the `sandbox up --cluster k3s` that started it stops', {
-    hint: 'stop that process (Ctrl-C); testcontainers removes the container',
-  });
 }
 
 /**

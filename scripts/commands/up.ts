@@ -5,7 +5,7 @@ import { kubeContext, type SandboxConfig } from '../lib/config.ts';
 import { runFailure, runPipeline, type RunResult } from '../pipeline/engine.ts';
 import { planWaves, selectSteps } from '../pipeline/shape.ts';
 import { InterruptedError, SandboxError, UsageError } from '../lib/errors.ts';
-import { acquireLock, type HeldLock } from '../lib/lock.ts';
+import { takeLock } from '../lib/lock.ts';
 import { newRunId, stateDir } from '../lib/paths.ts';
 import { createServices, interruptSignal } from '../lib/services.ts';
 import { pipeline } from '../steps/index.ts';
@@ -100,24 +100,12 @@ export async function up(opts: GlobalOptions): Promise<void> {
     return;
   }
   const runId = newRunId();
-  const lock = await takeLock(cfg, runId);
+  // The lock of the cluster's context; refused (with a bundle holding the error) while another run holds it.
+  const lock = await takeLock(kubeContext(cfg), 'up', runId);
   try {
     await runLocked(cfg, opts, steps, runId);
   } finally {
     lock.release();
-  }
-}
-
-/** The lock of the cluster's context; refused (with a bundle holding the error) while another run holds it. */
-async function takeLock(cfg: SandboxConfig, runId: string): Promise<HeldLock> {
-  try {
-    return acquireLock(kubeContext(cfg), 'up');
-  } catch (err) {
-    if (err instanceof SandboxError) {
-      const { writeDiagnostics } = await import('../lib/diagnostics/bundle.ts');
-      err.artifacts = await writeDiagnostics(undefined, { runId, namespaces: [], error: err });
-    }
-    throw err;
   }
 }
 

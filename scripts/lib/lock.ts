@@ -1,12 +1,13 @@
-// One `sandbox up` per cluster at a time. Two runs changing the same cluster at once would race
+// One run changing a cluster at a time (`sandbox up`, `sandbox down`). Two at once would race
 // (two `kind create cluster`, two `helm upgrade --install` of one release, the second failing
-// with helm's "another operation is in progress" and leaving a pending release). The lock is a
+// with helm's "another operation is in progress" and leaving a pending release; a `down`
+// deleting the cluster under an `up` that is installing into it). The lock is a
 // file in the user's cache, named after the kube context, created exclusively and holding the
 // owner's pid; a lock whose process is gone (killed, machine restarted) is taken over.
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SandboxError } from './errors.ts';
-import { cacheDir } from './paths.ts';
+import { cacheDir, newRunId } from './paths.ts';
 
 export interface LockOwner {
   pid: number;
@@ -82,4 +83,20 @@ export function acquireLock(context: string, command: string, env: NodeJS.Proces
   // A run that ends without reaching its finally (process.exit on a second Ctrl-C) still lets go.
   process.on('exit', release);
   return { file, release };
+}
+
+/**
+ * acquireLock for a command whose refusal is reported like any failure: the error carries a
+ * diagnostics bundle (its error.txt) under the run's id.
+ */
+export async function takeLock(context: string, command: string, runId: string = newRunId()): Promise<HeldLock> {
+  try {
+    return acquireLock(context, command);
+  } catch (err) {
+    if (err instanceof SandboxError) {
+      const { writeDiagnostics } = await import('./diagnostics/bundle.ts');
+      err.artifacts = await writeDiagnostics(undefined, { runId, namespaces: [], error: err });
+    }
+    throw err;
+  }
 }
