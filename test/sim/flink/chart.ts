@@ -12,7 +12,7 @@
 // release version (the same image is also tagged with it).
 import type { KubeObject } from '../api-client.ts';
 import type { Values } from '../tools/helm-values.ts';
-import { type ChartRecipe, compact, get, list, map, referenceCrds } from '../tools/chart-kit.ts';
+import { type ChartRecipe, compact, get, list, map, referenceCrdFiles, referenceCrds } from '../tools/chart-kit.ts';
 import { flinkRbac } from './chart-rbac.ts';
 
 // The chart's conf/flink-conf.yaml, which `append: true` puts first (operator keys commented out).
@@ -285,6 +285,7 @@ export const flinkOperator: ChartRecipe = {
   },
   defaults,
   crds: () => referenceCrds('flink-'),
+  crdFiles: () => referenceCrdFiles('flink-'),
   render(values, release, chart) {
     const name = (get(values, 'nameOverride', '') || chart.name).slice(0, 63).replace(/-$/, '');
     const selector = { 'app.kubernetes.io/name': name };

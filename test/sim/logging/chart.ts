@@ -5,7 +5,7 @@
 // The optional in-chart Logging (`logging.enabled`) and test receiver are left out.
 import type { KubeObject } from '../api-client.ts';
 import type { Values } from '../tools/helm-values.ts';
-import { type ChartRecipe, compact, fullname, get, list, map, referenceCrds } from '../tools/chart-kit.ts';
+import { type ChartRecipe, compact, fullname, get, list, map, referenceCrdFiles, referenceCrds } from '../tools/chart-kit.ts';
 
 const defaults: Values = {
   replicaCount: 1,
@@ -70,6 +70,7 @@ export const loggingOperator: ChartRecipe = {
   sources: [/^oci:\/\/ghcr\.io\/kube-logging\/helm-charts\/logging-operator(:|$)/, /^https:\/\/kube-logging\.github\.io\/helm-charts\/?$/],
   defaults,
   crds: () => referenceCrds('logging-'),
+  crdFiles: () => referenceCrdFiles('logging-'),
   render(values, release, chart) {
     const name = fullname(release, chart, values);
     const ns = get(values, 'namespaceOverride', '') || release.namespace;

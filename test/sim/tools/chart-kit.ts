@@ -42,6 +42,11 @@ export interface ChartRecipe {
   render(values: Values, release: ReleaseInfo, chart: ChartMeta): KubeObject[];
   /** CRDs from the chart's crds/ directory: created on install when missing, never upgraded. */
   crds?(chart: ChartMeta): KubeObject[];
+  /**
+   * The same crds/ directory as files (name and text), when the recipe holds them as files:
+   * `helm show crds` prints a chart's CRD files as they are, without parsing them.
+   */
+  crdFiles?(chart: ChartMeta): CrdFile[];
   notes?(values: Values, release: ReleaseInfo, chart: ChartMeta): string;
 }
 
@@ -95,6 +100,19 @@ export function compact<T extends Record<string, unknown>>(obj: T): T {
 
 const crdCache = new Map<string, KubeObject[]>();
 
+export interface CrdFile {
+  name: string;
+  text: string;
+}
+
+/** The fixture files whose names start with `prefix`, as text, sorted by name (as helm sorts a chart's files). */
+export function referenceCrdFiles(prefix: string): CrdFile[] {
+  const dir = crdFixtureDir();
+  const files = readdirYaml(dir).filter((f) => f.startsWith(prefix));
+  if (files.length === 0) throw new Error(`no ${prefix}*.yaml CRDs in ${dir}`);
+  return files.map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
+}
+
 /**
  * The CRDs of the fixture files whose names start with `prefix` (e.g. `flink-`), parsed
  * once per process. Fails loudly when a fixture is missing: a chart without its CRDs would
@@ -103,12 +121,9 @@ const crdCache = new Map<string, KubeObject[]>();
 export function referenceCrds(prefix: string): KubeObject[] {
   const cached = crdCache.get(prefix);
   if (cached) return structuredClone(cached);
-  const dir = crdFixtureDir();
-  const files = readdirYaml(dir).filter((f) => f.startsWith(prefix));
-  if (files.length === 0) throw new Error(`no ${prefix}*.yaml CRDs in ${dir}`);
   const out: KubeObject[] = [];
-  for (const f of files) {
-    for (const doc of parseAllDocuments(readFileSync(join(dir, f), 'utf8'))) {
+  for (const f of referenceCrdFiles(prefix)) {
+    for (const doc of parseAllDocuments(f.text)) {
       const o = doc.toJS() as KubeObject | null;
       if (o && o.kind === 'CustomResourceDefinition') out.push(o);
     }

@@ -171,7 +171,11 @@ async function show(ctx: ToolContext, p: ParsedArgs): Promise<void> {
   }
   const chart = (await charts()).resolveChart(ref, { repo: flag(p, 'repo'), version: flag(p, 'version'), gone: (await ctx.faults()).chartSourcesGone });
   const chartYaml = stringify({ apiVersion: 'v2', appVersion: chart.meta.appVersion, description: chart.meta.description, name: chart.meta.name, type: 'application', version: chart.meta.version });
-  const crds = (chart.recipe.crds?.(chart.meta) ?? []).map((c) => `---\n# Source: ${chart.meta.name}/crds/${c.metadata.name}.yaml\n${stringify(c)}`).join('');
+  // Files are printed as they are (as helm does); a recipe that makes its CRDs in code prints them as YAML.
+  const files = chart.recipe.crdFiles?.(chart.meta);
+  const crds = files
+    ? files.map((f) => `---\n# Source: ${chart.meta.name}/crds/${f.name}\n${f.text.endsWith('\n') ? f.text : `${f.text}\n`}`).join('')
+    : (chart.recipe.crds?.(chart.meta) ?? []).map((c) => `---\n# Source: ${chart.meta.name}/crds/${c.metadata.name}.yaml\n${stringify(c)}`).join('');
   if (what === 'chart') ctx.out(chartYaml);
   else if (what === 'values') ctx.out(stringify(chart.recipe.defaults));
   else if (what === 'crds') ctx.out(crds);
