@@ -1,6 +1,6 @@
 // A fake `helm` (v3.19) that installs chart recipes (test/sim/tools/chart-recipes.ts) into the simulated
 // cluster it finds through the kubeconfig, stores releases as Helm 3 does (Secrets
-// sh.helm.release.v1.*), and prints and fails like helm.
+// sh.helm.release.v1.*), rolls them back (helm-rollback.ts), and prints and fails like helm.
 import { stringify } from 'yaml';
 import { SimClient } from '../api-client.ts';
 import { ToolExit, bool, flag, flags, parseArgs, runTool, type ParsedArgs, type ToolContext } from './common.ts';
@@ -12,13 +12,14 @@ import { resolveContext } from './kubeconfig.ts';
 // every call is a new process, and `helm list` or `helm version` should not pay for it.
 const install = (): Promise<typeof import('./helm-install.ts')> => import('./helm-install.ts');
 const charts = (): Promise<typeof import('./helm-charts.ts')> => import('./helm-charts.ts');
+const rollbacks = (): Promise<typeof import('./helm-rollback.ts')> => import('./helm-rollback.ts');
 
 const VERSION = { Version: 'v3.19.0', GitCommit: '3d8990f0836691f0229297773f3524598f46bda6', GitTreeState: 'clean', GoVersion: 'go1.24.7' };
 
 const BOOLEAN = [
   'install', 'create-namespace', 'wait', 'wait-for-jobs', 'atomic', 'skip-crds', 'all-namespaces', 'all', 'short', 'debug',
   'force-update', 'keep-history', 'dry-run', 'deployed', 'failed', 'pending', 'uninstalled', 'superseded', 'devel',
-  'reuse-values', 'reset-values', 'no-hooks', 'help', 'cleanup-on-fail', 'force', 'ignore-not-found',
+  'reuse-values', 'reset-values', 'no-hooks', 'help', 'cleanup-on-fail', 'force', 'ignore-not-found', 'recreate-pods',
 ];
 const ALIASES: Record<string, string> = { n: 'namespace', f: 'values', o: 'output', A: 'all-namespaces', a: 'all', q: 'short', h: 'help' };
 
@@ -261,6 +262,22 @@ async function main(ctx: ToolContext): Promise<void> {
     case 'list':
     case 'ls':
       return list(ctx, p);
+    case 'rollback': {
+      // Further arguments are ignored, as cobra's MinimumNArgs(1) lets them through.
+      const [, release, revision] = p.positional;
+      if (!release) throw new ToolExit('Error: "helm rollback" requires at least 1 argument\n\nUsage:  helm rollback <RELEASE> [REVISION] [flags]');
+      const conn = connect(p);
+      const historyMax = Number(flag(p, 'history-max') ?? process.env.HELM_MAX_HISTORY ?? 10);
+      return (await rollbacks()).rollback(ctx, conn.api, { release, revision, namespace: conn.namespace, wait: bool(p, 'wait'), timeoutMs: timeout(p), dryRun: bool(p, 'dry-run'), historyMax });
+    }
+    case 'history':
+    case 'hist': {
+      const [, release, extra] = p.positional;
+      if (!release || extra !== undefined) throw new ToolExit(`Error: "helm history" requires 1 argument\n\nUsage:  helm history RELEASE_NAME [flags]`);
+      const conn = connect(p);
+      const max = Number(flag(p, 'max') ?? 256);
+      return (await rollbacks()).history(ctx, conn.api, { release, namespace: conn.namespace, max, output: flag(p, 'output') ?? 'table' });
+    }
     case 'status':
       return status(ctx, p);
     case 'uninstall':

@@ -67,7 +67,7 @@ export function manifestObjects(manifest: string): KubeObject[] {
     .filter((o): o is KubeObject => !!o && typeof o === 'object' && !!o.kind);
 }
 
-function nowNano(): string {
+export function nowNano(): string {
   return new Date().toISOString().replace(/Z$/, '000000Z').replace(/\.(\d{3})000000Z$/, '.$1000000Z');
 }
 
@@ -90,7 +90,7 @@ function ownershipProblem(existing: KubeObject, release: string, namespace: stri
 }
 
 /** Applies helm's ownership metadata and the release namespace; fails like helm for unknown kinds. */
-async function prepare(api: SimClient, objs: KubeObject[], release: string, namespace: string): Promise<{ obj: KubeObject; path: string }[]> {
+export async function prepare(api: SimClient, objs: KubeObject[], release: string, namespace: string): Promise<{ obj: KubeObject; path: string }[]> {
   const out: { obj: KubeObject; path: string }[] = [];
   for (const o of objs) {
     let info;
@@ -123,7 +123,7 @@ async function waitForCrds(api: SimClient, crds: KubeObject[], deadline: number)
   }
 }
 
-async function applyAll(api: SimClient, items: { obj: KubeObject; path: string }[]): Promise<void> {
+export async function applyAll(api: SimClient, items: { obj: KubeObject; path: string }[]): Promise<void> {
   for (const { obj, path } of items) {
     try {
       await api.apply(path, obj, 'helm');
@@ -137,7 +137,7 @@ async function applyAll(api: SimClient, items: { obj: KubeObject; path: string }
   }
 }
 
-async function deleteObjects(api: SimClient, objs: KubeObject[], namespace: string): Promise<void> {
+export async function deleteObjects(api: SimClient, objs: KubeObject[], namespace: string): Promise<void> {
   for (const o of [...sortForInstall(objs)].reverse()) {
     if (o.kind === 'CustomResourceDefinition') continue;
     if (o.metadata.annotations?.['helm.sh/resource-policy'] === 'keep') continue;
@@ -149,7 +149,7 @@ async function deleteObjects(api: SimClient, objs: KubeObject[], namespace: stri
   }
 }
 
-async function waitForRelease(api: SimClient, items: { obj: KubeObject }[], deadline: number): Promise<boolean> {
+export async function waitForRelease(api: SimClient, items: { obj: KubeObject }[], deadline: number): Promise<boolean> {
   const groups = new Map<string, string[]>();
   for (const { obj } of items) {
     const plural = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' }[obj.kind ?? ''];
@@ -161,7 +161,7 @@ async function waitForRelease(api: SimClient, items: { obj: KubeObject }[], dead
   return results.every(Boolean);
 }
 
-function statusTime(iso: string): string {
+export function statusTime(iso: string): string {
   // Go's ANSIC layout, as helm prints LAST DEPLOYED.
   const d = new Date(iso);
   const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
