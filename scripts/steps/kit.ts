@@ -9,6 +9,7 @@ import { packagePath } from '../lib/paths.ts';
 import type { SandboxConfig } from '../lib/config.ts';
 import { kubeTargetArgs } from '../lib/services.ts';
 import type { PlanAction, StepContext } from '../pipeline/step.ts';
+import { HELM_PENDING, repairPendingRelease } from './helm-pending.ts';
 
 /** Parses a file under manifests/ into objects (multi-document YAML). */
 export async function loadManifest(relPath: string): Promise<KubeObject[]> {
@@ -97,12 +98,6 @@ export function helmPlan(cfg: SandboxConfig, rel: HelmRelease): PlanAction {
   return { kind: 'command', argv: ['helm', ...helmArgs(cfg, rel)] };
 }
 
-interface HelmListEntry {
-  name: string;
-  status: string;
-  chart: string;
-}
-
 /** What `up` installed (profile, extras, Helm releases), so `status` and `down` know what to expect. */
 export const INSTALL_CONFIGMAP = 'flink-sandbox-install';
 
@@ -144,44 +139,29 @@ export async function helmShowCrds(ctx: StepContext, rel: HelmRelease): Promise<
   });
 }
 
-/** helm upgrade --install, from the first repository that serves the pinned chart version. */
+/**
+ * helm upgrade --install, from the first repository that serves the pinned chart version. A
+ * release an earlier helm left pending (which helm refuses to touch) is repaired, then installed.
+ */
 export async function helmInstall(ctx: StepContext, rel: HelmRelease): Promise<void> {
   const tools = await ctx.services.tools();
   await ensureNamespace(ctx, rel.namespace);
-  await fromFirstRepo(ctx, rel, `helm could not install ${rel.release} (chart ${rel.chart} ${rel.version})`, async (repo) => {
-    ctx.output(`helm upgrade --install ${rel.release} ${rel.chart} ${rel.version}${repo ? ` (${repo})` : ''}`);
-    const install = (): Promise<unknown> => tools.run('helm', helmArgs(ctx.config, rel, repo), { signal: ctx.signal, onLine: ctx.output });
-    try {
-      await install();
-    } catch (err) {
-      if (!(err instanceof Error) || !HELM_PENDING.test(err.message) || !(await clearPendingInstall(ctx, rel))) throw err;
-      await install();
-    }
-  });
+  const install = (): Promise<unknown> =>
+    fromFirstRepo(ctx, rel, `helm could not install ${rel.release} (chart ${rel.chart} ${rel.version})`, async (repo) => {
+      ctx.output(`helm upgrade --install ${rel.release} ${rel.chart} ${rel.version}${repo ? ` (${repo})` : ''}`);
+      return tools.run('helm', helmArgs(ctx.config, rel, repo), { signal: ctx.signal, onLine: ctx.output });
+    });
+  try {
+    await install();
+  } catch (err) {
+    if (ctx.signal.aborted || !refusedAsPending(err) || !(await repairPendingRelease(ctx, rel))) throw err;
+    await install();
+  }
   recordRelease(ctx, rel);
 }
 
-/** What helm says about a release an earlier helm left pending (killed mid-way: a second Ctrl-C). */
-const HELM_PENDING = /another operation \(install\/upgrade\/rollback\) is in progress/;
-
-/**
- * A first install that an earlier run's helm left `pending-install` (it was killed before it
- * could mark the release failed) blocks every later install. Nothing of it was ever deployed,
- * so it is uninstalled and installed again; true when that was done. A pending upgrade or
- * rollback had a deployed revision before it: rolling back is the user's call, the error says how.
- */
-async function clearPendingInstall(ctx: StepContext, rel: HelmRelease): Promise<boolean> {
-  const tools = await ctx.services.tools();
-  const target = [...kubeTargetArgs(ctx.config), '--namespace', rel.namespace];
-  const { stdout } = await tools.run('helm', ['list', ...target, '--pending', '--filter', `^${rel.release}$`, '--output', 'json'], { signal: ctx.signal });
-  const entry = (JSON.parse(stdout || '[]') as HelmListEntry[]).find((e) => e.name === rel.release);
-  if (!entry) return false;
-  if (entry.status !== 'pending-install') {
-    throw new SandboxError(`helm release ${rel.namespace}/${rel.release} is ${entry.status}: an earlier helm was stopped mid-way`, {
-      hint: `roll it back (\`helm rollback ${rel.release} --namespace ${rel.namespace}\`), then re-run`,
-    });
-  }
-  ctx.output(`helm release ${rel.release} was left pending-install by an interrupted run: uninstalling it to install again`);
-  await tools.run('helm', ['uninstall', rel.release, ...target], { signal: ctx.signal, onLine: ctx.output });
-  return true;
+/** Whether helm's error (anywhere in the cause chain) is its refusal of a release left pending. */
+function refusedAsPending(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (HELM_PENDING.test(e.message)) return true;
+  return false;
 }
