@@ -193,3 +193,57 @@ describe('schema extensions', () => {
     expect(validate({ apiVersion: 'example.com/v1alpha1', kind: 'Widget', spec: {} })[0]).toMatch(/^\.apiVersion: .*serves example\.com\/v1$/);
   });
 });
+
+// The validator checks each object against the part of the schema its data reaches; this proves
+// that part gives the messages the whole schema gives, in the same order, valid or not.
+describe('checking against the part of the schema the data reaches', () => {
+  const crds = loadCrdsFromDir(crdFixtureDir());
+  const crdOf = (kind: string): object => crds.find((c) => (c as { spec: { names: { kind: string } } }).spec.names.kind === kind)!;
+  const flow = (spec: Record<string, unknown>): object => ({ apiVersion: 'logging.banzaicloud.io/v1beta1', kind: 'Flow', metadata: { name: 'f' }, spec });
+  const issuer = (spec: Record<string, unknown>): object => ({ apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'i' }, spec });
+  const widget = (spec: Record<string, unknown>): object => ({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec });
+  const cases: [string, object, object[]][] = [
+    [
+      'Flow',
+      crdOf('Flow'),
+      [
+        flow({ filters: [{ tag_normaliser: {} }, { parser: { remove_key_name_field: true, parse: { type: 'json', time_key: '@timestamp' } } }], match: [{ select: { labels: { component: 'jobmanager' } } }], globalOutputRefs: ['es-output'] }),
+        flow({ filters: [{ tag_normaliser: { x: 1 } }, { parser: { parse: { type: 7, nope: true } } }], match: [{ select: { labels: { a: 1 } } }, { exclude: 'x' }], globalOutputRefs: 'es-output', extra: {} }),
+        flow({ match: [], filters: [{}, { unknownFilter: {} }], localOutputRefs: [1, 'a', null] }),
+        // Elements with different fields, in another order than the schema's, each with an error.
+        flow({ filters: [{ record_modifier: { x: 1 } }, { tag_normaliser: { y: 2 }, parser: 3 }, { grep: 'g', concat: [] }] }),
+        { ...flow({}), status: { active: 'yes', problems: [1], problemsCount: '2' } },
+      ],
+    ],
+    [
+      'Issuer',
+      crdOf('Issuer'),
+      [
+        issuer({ selfSigned: {} }),
+        issuer({ ca: { secretName: 1, crlDistributionPoints: 'x' }, selfSigned: { crlDistributionPoints: [1] }, acme: { server: 'x' } }),
+        issuer({ vault: { server: 'https://v', path: 'p', auth: { kubernetes: { role: 'r', mountPath: 3, secretRef: { name: 'n' } } } }, venafi: {} }),
+      ],
+    ],
+    [
+      'Widget',
+      widgetCrd,
+      [
+        widget({ size: 1 }),
+        widget({ size: true, mode: 'medium', note: 'ABC', ratio: 0, labels: { a: 'x', b: 2, c: null }, tags: ['a', 'a', 3], empty: { x: 1 } }),
+        widget({ size: '1', template: { apiVersion: 'v1', kind: 'Pod', metadata: {}, spec: { free: 1 }, status: {} }, anything: { deep: { er: [1] } } }),
+        { ...widget({ size: 1 }), extra: 1 },
+      ],
+    ],
+  ];
+  it.each(cases)('gives the whole schema\'s messages for %s objects', (_, crd, objects) => {
+    const part = compileCrdValidator(crd);
+    const whole = compileCrdValidator(crd, { wholeSchema: true });
+    let invalid = 0;
+    for (const o of objects) {
+      const expected = whole(o);
+      if (expected.length > 0) invalid++;
+      expect(part(o), JSON.stringify(o)).toEqual(expected);
+    }
+    expect(invalid).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -182,13 +182,93 @@ function crdShape(crd: object): CrdShape {
   return c as CrdShape;
 }
 
-/** Compiles a validator for every served version of a CRD; versions compile on first use. */
-export function compileCrdValidator(crd: object): CrdValidator {
+/**
+ * The part of a translated schema that `data` can meet: the properties it has (in the schema's
+ * order, so ajv reports in the same order), one `items` entry per element, the branches of
+ * anyOf/oneOf/allOf/not against the same data. What the data does not have cannot fail, so the
+ * result gives the same errors as the whole schema. A schema for additional properties is kept
+ * whole when the data has such properties (it is usually small: labels, quantities) and dropped
+ * when it has none; `additionalProperties: false` is kept as it is.
+ */
+function forData(s: Schema, data: unknown): Schema {
+  const { properties, items, additionalProperties, anyOf, oneOf, allOf, not, ...out } = s;
+  if (isObject(data)) {
+    const props = isObject(properties) ? properties : {};
+    if (isObject(properties)) {
+      const kept: Schema = {};
+      for (const [name, sub] of Object.entries(properties)) if (Object.hasOwn(data, name)) kept[name] = forData(sub as Schema, data[name]);
+      out.properties = kept;
+    }
+    if (typeof additionalProperties === 'boolean') out.additionalProperties = additionalProperties;
+    else if (isObject(additionalProperties) && Object.keys(data).some((k) => !Object.hasOwn(props, k))) out.additionalProperties = additionalProperties;
+  } else if (Array.isArray(data) && isObject(items)) {
+    // One schema for every element (ajv picks its duplicate check by the items' type): the union of theirs.
+    out.items = data.length ? data.map((el) => forData(items, el)).reduce((a, b) => union(items, a, b)) : forData(items, undefined);
+  }
+  for (const [key, branches] of [['anyOf', anyOf], ['oneOf', oneOf], ['allOf', allOf]] as const) {
+    if (Array.isArray(branches)) out[key] = branches.map((b: Schema) => forData(b, data));
+  }
+  if (isObject(not)) out.not = forData(not, data);
+  return out;
+}
+
+/**
+ * Two parts of schema `s` (forData of it for two values) as one: what either keeps, properties
+ * in the schema's order.
+ */
+function union(s: Schema, a: Schema, b: Schema): Schema {
+  const out: Schema = { ...a, ...b };
+  if (isObject(s.properties) && isObject(a.properties) && isObject(b.properties)) {
+    const [pa, pb] = [a.properties, b.properties];
+    const props: Schema = {};
+    for (const [name, sub] of Object.entries(s.properties)) {
+      if (isObject(pa[name]) && isObject(pb[name])) props[name] = union(sub as Schema, pa[name], pb[name]);
+      else if (pa[name] !== undefined || pb[name] !== undefined) props[name] = pa[name] ?? pb[name];
+    }
+    out.properties = props;
+  }
+  if (isObject(s.items) && isObject(a.items) && isObject(b.items)) out.items = union(s.items, a.items, b.items);
+  for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
+    const [x, y, z] = [s[key], a[key], b[key]];
+    if (Array.isArray(x) && Array.isArray(y) && Array.isArray(z)) out[key] = x.map((branch: Schema, i: number) => union(branch, y[i] as Schema, z[i] as Schema));
+  }
+  if (isObject(s.not) && isObject(a.not) && isObject(b.not)) out.not = union(s.not, a.not, b.not);
+  return out;
+}
+
+// optimize:false halves compile time; validation stays fast.
+const newAjv = (): Ajv => new Ajv({ strict: false, allErrors: true, verbose: true, validateFormats: false, code: { optimize: false } });
+let ajv = newAjv();
+/** Validators by the text of their (data-shaped) schema, shared by every CRD and simulation of the process. */
+const compiledByShape = new Map<string, ValidateFunction>();
+
+function compiledFor(schema: Schema): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let validate = compiledByShape.get(key);
+  if (!validate) {
+    // Bounded: objects change shape as controllers write them; old shapes are compiled again when met.
+    if (compiledByShape.size >= 2000) {
+      compiledByShape.clear();
+      ajv = newAjv();
+    }
+    validate = ajv.compile(schema);
+    compiledByShape.set(key, validate);
+  }
+  return validate;
+}
+
+/**
+ * Compiles a validator for every served version of a CRD. Compiling a whole schema of the
+ * logging operator's CRDs took ajv seconds (most of a cold `up`'s simulation), and an object
+ * meets a small part of it: each object is checked against the part of the schema its data
+ * reaches (forData), compiled once per shape of data. `wholeSchema` compiles the whole schema
+ * instead, as before (the reference the tests compare with).
+ */
+export function compileCrdValidator(crd: object, opts: { wholeSchema?: boolean } = {}): CrdValidator {
   const { spec, metadata } = crdShape(crd);
   const crdName = metadata?.name ?? `${spec.names.kind}.${spec.group}`;
-  const compiled = new Map<string, ValidateFunction>();
-  // optimize:false halves compile time of the big schemas (pod templates); validation stays fast.
-  const ajv = new Ajv({ strict: false, allErrors: true, verbose: true, validateFormats: false, code: { optimize: false } });
+  const translated = new Map<string, Schema>();
+  const whole = new Map<string, ValidateFunction>();
 
   return (obj: object): string[] => {
     const o = obj as { apiVersion?: unknown; kind?: unknown };
@@ -201,13 +281,19 @@ export function compileCrdValidator(crd: object): CrdValidator {
       const served = spec.versions.filter((v) => v.served !== false).map((v) => `${spec.group}/${v.name}`);
       return [`.apiVersion: Invalid value: ${show(o.apiVersion)}: CRD ${crdName} serves ${served.join(', ')}`];
     }
-    let validate = compiled.get(entry.name);
-    if (!validate) {
+    let root = translated.get(entry.name);
+    if (!root) {
       const openApi = entry.schema?.openAPIV3Schema;
       // A version without a schema is not structural; the server would refuse the CRD itself.
-      validate = ajv.compile(openApi ? rootSchema(openApi) : {});
-      compiled.set(entry.name, validate);
+      root = openApi ? rootSchema(openApi) : {};
+      translated.set(entry.name, root);
     }
+    let validate: ValidateFunction;
+    if (opts.wholeSchema) {
+      const compiled = whole.get(entry.name) ?? newAjv().compile(root);
+      whole.set(entry.name, compiled);
+      validate = compiled;
+    } else validate = compiledFor(forData(root, obj));
     if (validate(obj)) return [];
     const messages = (validate.errors ?? []).filter((e) => !isBranchDetail(e)).map((e) => describe(e, obj));
     return [...new Set(messages)];
