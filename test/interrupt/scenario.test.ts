@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
+import { SimClient } from '../sim/api-client.ts';
 import { startSim, type Sim } from '../sim/harness.ts';
 import { BIN, clientWatches, startCli, stillAlive, stopAll, type Running } from './ctrl-c.ts';
 
@@ -89,6 +90,11 @@ async function jobState(): Promise<string> {
   for (const p of pods) {
     const containers = ((p.status?.containerStatuses ?? []) as Array<Record<string, any>>).map((c) => `${c.name} ready=${c.ready} restarts=${c.restartCount} ${Object.keys(c.state ?? {}).join()}`);
     lines.push(`pod ${p.metadata.name}${p.metadata.deletionTimestamp ? ' (deleting)' : ''}: ${p.status?.phase} on ${p.spec?.nodeName ?? 'no node'}; ${containers.join('; ')}`);
+    // Its last lines other than records: what Flink said it was doing.
+    const log = await new SimClient(sim.url, 'test')
+      .request<string>('GET', `/api/v1/namespaces/default/pods/${p.metadata.name}/log`, undefined, { query: { container: 'flink-main-container', timestamps: true } })
+      .catch((e: unknown) => String(e));
+    for (const l of String(log).split('\n').filter((l) => l && !/SEQ seq=/.test(l)).slice(-12)) lines.push(`  ${l.slice(0, 300)}`);
   }
   return lines.join('\n');
 }

@@ -10,7 +10,8 @@ export default defineConfig({
     include: ['test/interrupt/**/*.test.ts'],
     // Two files at once on two cores: each runs one simulation and one CLI at a time.
     maxWorkers: 2,
-    testTimeout: 120_000,
+    // Room for a phase reached slowly on a loaded machine (waitFor gives up after 150 s).
+    testTimeout: 300_000,
     hookTimeout: 180_000,
     pool: 'forks',
     reporters: ['default', './test/summary-reporter.ts'],
