@@ -23,6 +23,7 @@ import {
 import { hasStatusSub } from './meta.ts';
 import type { Api } from './objects.ts';
 import { ApiError, badRequest, conflict, notFound, STALE, unclassified } from './status.ts';
+import { encodeBuiltin } from './typed.ts';
 import { type Obj, type RequestCtx, type ResourceType, apiVersionOf, clone, deepEqual, isObj, nowTimestamp } from './types.ts';
 import { unknownBuiltinFields, validateCustom } from './validation.ts';
 
@@ -85,7 +86,7 @@ export function applyPatch(api: Api, rt: ResourceType, ns: string, name: string,
   }
   // The real server fails converting the configuration to its typed form, an error it does
   // not classify: HTTP 500 without a reason (kubernetes/kubernetes#139253). For built-in kinds
-  // the fake knows only the top-level fields.
+  // the fake knows the fields of their Go types (typed.ts).
   const unknown = rt.crd ? validateCustom(rt, config).unknown : unknownBuiltinFields(rt, config);
   if (unknown.length) {
     throw unclassified(`failed to create typed patch object (${rt.namespaced ? ns : ''}/${name}; ${rt.group}/${rt.version}, Kind=${rt.kind}): ${unknown.join('\n')}`);
@@ -139,6 +140,8 @@ export function applyPatch(api: Api, rt: ResourceType, ns: string, name: string,
     removeAt(next, q, stillWanted);
   }
   const merged = mergeApplied(next, applied, keys) as Obj;
+  // What the server will store of it: an applied zero value its Go type leaves out changes nothing.
+  encodeBuiltin(rt, merged);
   // apiVersion, kind and the identity come from the live object, never from the configuration.
   merged.apiVersion = live.apiVersion;
   merged.kind = live.kind;

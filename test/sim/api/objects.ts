@@ -23,6 +23,7 @@ import {
   unsupportedMediaType,
 } from './status.ts';
 import { Store } from './store.ts';
+import { decodeBuiltin, encodeBuiltin } from './typed.ts';
 import { type Obj, type RequestCtx, type ResourceType, apiVersionOf, clone, deepEqual, isObj, nowTimestamp } from './types.ts';
 import { pruneUnknown, unknownBuiltinFields, validateCustom, validateObject } from './validation.ts';
 
@@ -206,7 +207,9 @@ export class Api {
     if (hasStatusSub(rt) && rt.storageKey !== '/nodes') delete obj.status;
     const name = String(md.name ?? '');
     if (rt.namespaced && !ctx.actor.startsWith('system:')) checkNamespace(this.store, rt, ns, name);
+    decodeBuiltin(rt, obj);
     applyDefaults(rt, obj, undefined, this.alloc);
+    encodeBuiltin(rt, obj);
     const causes = validateObject(rt, obj, undefined);
     this.validateCustomResource(rt, obj, ctx, causes, !managed);
     if (causes.length) throw invalid(rt, name, causes);
@@ -322,7 +325,9 @@ export class Api {
     next.metadata.managedFields = old.metadata.managedFields;
     if (next.metadata.managedFields === undefined) delete next.metadata.managedFields;
 
+    decodeBuiltin(rt, next);
     applyDefaults(rt, next, old, this.alloc);
+    encodeBuiltin(rt, next);
     if (old.metadata.deletionTimestamp) {
       const added = finalizersOf(next).filter((f) => !finalizersOf(old).includes(f));
       if (added.length) {

@@ -4,6 +4,7 @@
 import { type CrdValidator, compileCrdValidator } from './crd-validator.ts';
 import { labelSelectorObject } from './selectors.ts';
 import { type StatusCause, causeFromText } from './status.ts';
+import { unknownTypedFields } from './typed.ts';
 import { type Obj, type ResourceType, deepEqual, isObj } from './types.ts';
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -177,29 +178,14 @@ export function pruneUnknown(obj: Obj, unknown: string[]): void {
   }
 }
 
-/**
- * The top-level fields of the built-in kinds, beyond apiVersion, kind and metadata: `spec` and
- * `status` unless listed here. The fake holds no schemas of built-in kinds, so only this level
- * is checked (DIFFERENCES.md); events, whose fields are many and flat, are not checked.
- */
-const TOP_LEVEL: Record<string, string[]> = {
-  '/configmaps': ['data', 'binaryData', 'immutable'],
-  '/secrets': ['data', 'stringData', 'type', 'immutable'],
-  '/serviceaccounts': ['secrets', 'imagePullSecrets', 'automountServiceAccountToken'],
-  '/endpoints': ['subsets'],
-  'rbac.authorization.k8s.io/roles': ['rules'],
-  'rbac.authorization.k8s.io/clusterroles': ['rules', 'aggregationRule'],
-  'rbac.authorization.k8s.io/rolebindings': ['subjects', 'roleRef'],
-  'rbac.authorization.k8s.io/clusterrolebindings': ['subjects', 'roleRef'],
-  'storage.k8s.io/storageclasses': ['provisioner', 'parameters', 'reclaimPolicy', 'mountOptions', 'allowVolumeExpansion', 'volumeBindingMode', 'allowedTopologies'],
-  'admissionregistration.k8s.io/validatingwebhookconfigurations': ['webhooks'],
-  'admissionregistration.k8s.io/mutatingwebhookconfigurations': ['webhooks'],
-};
 const UNCHECKED = new Set(['/events', 'events.k8s.io/events']);
 
-/** Unknown top-level fields of a built-in object, worded as validateCustom words unknown fields. */
+/**
+ * Unknown fields of a built-in object, worded as validateCustom words unknown fields: from the
+ * Go types of its kind (typed.ts), down to the values that have a JSON form of their own
+ * (quantities, int-or-strings, raw extensions, a CRD's nested schemas), which are not looked into.
+ */
 export function unknownBuiltinFields(rt: ResourceType, obj: Obj): string[] {
   if (rt.crd || UNCHECKED.has(rt.storageKey)) return [];
-  const allowed = new Set(['apiVersion', 'kind', 'metadata', ...(TOP_LEVEL[rt.storageKey] ?? ['spec', 'status'])]);
-  return Object.keys(obj).filter((k) => !allowed.has(k)).map((k) => `.${k}: field not declared in schema`);
+  return unknownTypedFields(rt, obj);
 }
