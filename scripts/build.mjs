@@ -31,7 +31,10 @@ await build({
   logLevel: 'warning',
 });
 
-// The config schema's validators, precompiled (scripts/lib/config-schema.ts loads them from here).
+// The validators of the config schema and of kind-config.yaml, precompiled (scripts/lib/precompiled.ts
+// loads them from here).
 const { default: standaloneCode } = await import('ajv/dist/standalone/index.js');
 const { PRECOMPILED_FILE, precompiledSource } = await import('./lib/config-schema.ts');
 await writeFile(join('dist', PRECOMPILED_FILE), precompiledSource(standaloneCode));
+const { KIND_VALIDATOR_FILE, kindValidatorSource } = await import('./steps/kind-config.ts');
+await writeFile(join('dist', KIND_VALIDATOR_FILE), kindValidatorSource(standaloneCode));

@@ -1,9 +1,9 @@
 // The one schema of the sandbox's configuration (scripts/lib/config.ts), checked with ajv.
 // Every node says in words what it allows (`allowed`), so that a refusal names the key,
 // the value given and what would be accepted, without a hand-written check per key.
-import { createRequire } from 'node:module';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { SandboxError, UsageError } from './errors.ts';
+import { fingerprint, loadPrecompiled, newAjv as plainAjv, precompiledModule } from './precompiled.ts';
 
 export const PROFILES = ['full', 'minimal'] as const;
 export const PROVIDERS = ['kind', 'k3s', 'existing'] as const;
@@ -96,8 +96,8 @@ function withoutRequired(schema: unknown): unknown {
 
 type Which = 'whole' | 'overrides';
 
-function newAjv(options: ConstructorParameters<typeof Ajv>[0] = {}): Ajv {
-  const ajv = new Ajv({ allErrors: false, ...options });
+function newAjv(options: Parameters<typeof plainAjv>[0] = {}): Ajv {
+  const ajv = plainAjv(options);
   // Words for people, not a validation rule.
   ajv.addKeyword({ keyword: 'allowed', schemaType: 'string' });
   return ajv;
@@ -107,10 +107,7 @@ const schemaOf = (which: Which): Schema => (which === 'whole' ? configSchema : (
 
 /** A short fingerprint of the schema: precompiled validators of another schema are not used. */
 function schemaHash(): string {
-  const text = JSON.stringify(configSchema);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(16);
+  return fingerprint(configSchema);
 }
 
 /** The file scripts/build.mjs writes beside the bundle: the validators as ajv's standalone code. */
@@ -124,17 +121,12 @@ export const PRECOMPILED_FILE = 'config-validators.cjs';
 export function precompiledSource(standalone: (ajv: Ajv, refs: Record<string, string>) => string): string {
   const ajv = newAjv({ code: { source: true } });
   for (const which of ['whole', 'overrides'] as const) ajv.addSchema(schemaOf(which), which);
-  return `${standalone(ajv, { whole: 'whole', overrides: 'overrides' })}\nexports.schemaHash = ${JSON.stringify(schemaHash())};\n`;
+  return precompiledModule(standalone, ajv, { whole: 'whole', overrides: 'overrides' }, schemaHash());
 }
 
 /** The validator from PRECOMPILED_FILE beside this module (the bundle's dist/), when there is one for this schema. */
 function precompiled(which: Which): ValidateFunction | undefined {
-  try {
-    const mod = createRequire(import.meta.url)(`./${PRECOMPILED_FILE}`) as Record<Which, ValidateFunction> & { schemaHash?: string };
-    return mod.schemaHash === schemaHash() ? mod[which] : undefined;
-  } catch {
-    return undefined; // running from source: compile
-  }
+  return loadPrecompiled<Record<Which, ValidateFunction>>(PRECOMPILED_FILE, schemaHash())?.[which];
 }
 
 let ajv: Ajv | undefined;

@@ -2,9 +2,10 @@
 // started pulling the node image, with a Go unmarshal error, and a file that parses as something
 // else (a list, a typo in `nodes`) would otherwise surface here as a TypeError - a "bug" the user
 // cannot act on. Only the fields the sandbox relies on are checked; kind checks the rest.
-import { Ajv, type ErrorObject } from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { UsageError } from '../lib/errors.ts';
+import { fingerprint, loadPrecompiled, newAjv, precompiledModule } from '../lib/precompiled.ts';
 
 export interface KindNode {
   role: string;
@@ -42,7 +43,23 @@ const SCHEMA = {
   },
 };
 
-let validate: ReturnType<Ajv['compile']> | undefined;
+/** The file scripts/build.mjs writes beside the bundle: the validator as ajv's standalone code. */
+export const KIND_VALIDATOR_FILE = 'kind-config-validator.cjs';
+
+/** The source of KIND_VALIDATOR_FILE (`standalone` is ajv's standaloneCode, passed in by the build). */
+export function kindValidatorSource(standalone: (ajv: Ajv, refs: Record<string, string>) => string): string {
+  const ajv = newAjv({ code: { source: true } });
+  ajv.addSchema(SCHEMA, 'kindConfig');
+  return precompiledModule(standalone, ajv, { kindConfig: 'kindConfig' }, fingerprint(SCHEMA));
+}
+
+let validate: ValidateFunction | undefined;
+
+/** Precompiled by the build, or compiled here on first use (from source). */
+function validator(): ValidateFunction {
+  validate ??= loadPrecompiled<{ kindConfig: ValidateFunction }>(KIND_VALIDATOR_FILE, fingerprint(SCHEMA))?.kindConfig ?? newAjv().compile(SCHEMA);
+  return validate;
+}
 
 function describe(err: ErrorObject): string {
   const where = err.instancePath ? err.instancePath.slice(1).replace(/\//g, '.') : 'the document';
@@ -63,7 +80,7 @@ export function parseKindConfig(text: string, file: string): KindConfig {
   } catch (err) {
     throw new UsageError(`${file} is not valid YAML`, { cause: err, hint });
   }
-  validate ??= new Ajv({ allErrors: false }).compile(SCHEMA);
-  if (!validate(doc)) throw new UsageError(`${file} is not a kind cluster config: ${describe(validate.errors![0]!)}`, { hint });
+  const check = validator();
+  if (!check(doc)) throw new UsageError(`${file} is not a kind cluster config: ${describe(check.errors![0]!)}`, { hint });
   return doc as KindConfig;
 }

@@ -45,3 +45,33 @@ describe('precompiled config validators', () => {
     expect(pre.overrides({ profile: 'tiny' })).toBe(false);
   });
 });
+
+describe('precompiled kind-config.yaml validator', () => {
+  it('gives the same verdict and first error as the schema compiled at run time', async () => {
+    const { KIND_VALIDATOR_FILE, kindValidatorSource, parseKindConfig } = await import('../../scripts/steps/kind-config.ts');
+    const kindFile = join(dir, KIND_VALIDATOR_FILE);
+    writeFileSync(kindFile, kindValidatorSource(standalone as unknown as Parameters<typeof kindValidatorSource>[0]));
+    const pre = createRequire(import.meta.url)(kindFile) as { kindConfig: ValidateFunction; schemaHash: string };
+    expect(pre.schemaHash).toMatch(/^[0-9a-f]+$/);
+    const cluster = { kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4' };
+    const docs: unknown[] = [
+      { ...cluster, nodes: [{ role: 'control-plane', extraPortMappings: [{ containerPort: 80, hostPort: 8080 }] }, { role: 'worker' }] },
+      { ...cluster, nodes: [{ role: 'worker' }] },
+      { ...cluster, nodes: 'worker' },
+      { ...cluster, nodes: [{ role: 'control-plane', extraPortMappings: [{ containerPort: 80, hostPort: 'http' }] }] },
+      { kind: 'Pod', apiVersion: 'v1', nodes: [] },
+      ['not', 'a', 'mapping'],
+    ];
+    for (const doc of docs) {
+      // From source, parseKindConfig compiles the schema with ajv: its verdict is the reference.
+      let compiled: string | undefined;
+      try {
+        parseKindConfig(JSON.stringify(doc), 'kind-config.yaml');
+      } catch (err) {
+        compiled = (err as Error).message;
+      }
+      expect(pre.kindConfig(doc)).toBe(compiled === undefined);
+      if (compiled !== undefined) expect(pre.kindConfig.errors?.[0]).toBeDefined();
+    }
+  });
+});
