@@ -4,7 +4,7 @@
 import type { SandboxConfig } from '../lib/config.ts';
 import type { KubeObject } from '../lib/kube/kube.ts';
 import { Ready } from '../lib/wait/strategy.ts';
-import { helmReleaseInPlace, prefetchReleases } from './helm-releases.ts';
+import { helmReleaseInPlace, prefetchRelease } from './helm-releases.ts';
 import { helmInstall, helmPlan, loadManifest, type HelmRelease } from './kit.ts';
 import type { Step } from '../pipeline/step.ts';
 import { deploymentsStatus } from './release-status.ts';
@@ -33,7 +33,7 @@ export const certManagerStep: Step = {
   memoryMiB: 256,
   namespaces: (cfg) => [cfg.namespaces.certManager],
   plan: (cfg) => [helmPlan(cfg, certManagerRelease(cfg))],
-  prefetch: prefetchReleases,
+  prefetch: (ctx) => prefetchRelease(ctx, certManagerRelease(ctx.config)),
   isDone: (ctx) => helmReleaseInPlace(ctx, certManagerRelease(ctx.config), 'cert-manager'),
   apply: (ctx) => helmInstall(ctx, certManagerRelease(ctx.config)),
   gate: (cfg) => [Ready.dryRunAccepted('the cert-manager webhook to accept a dry-run Issuer and Certificate', () => probeObjects(cfg))],

@@ -41,11 +41,41 @@ async function kindClusters(ctx: StepContext): Promise<string[]> {
   return res.stdout.split('\n').map((l) => l.trim());
 }
 
-const KIND_CLUSTERS = 'kind get clusters';
+const KIND_NODE = 'kind control-plane node';
+const KIND_CLUSTER = 'kind cluster exists';
 
-/** One `kind get clusters` per run, possibly started by the preflight (steps/probes.ts). */
+/**
+ * kind's control-plane node of the cluster, as the cluster's API lists it through the sandbox's
+ * kube context (`kind-<name>`, which kind writes into the kubeconfig when it creates the cluster;
+ * kind names the node `<name>-control-plane`). Undefined when nothing answers (no kubeconfig, no
+ * such context, a stopped or deleted cluster): a "don't know" that `kind get clusters` settles.
+ * Asked once per run; the preflight reads Docker's memory from it (its capacity is the memory of
+ * the machine Docker runs the node containers on).
+ */
+export function kindControlPlane(ctx: StepContext): Promise<KubeObject | undefined> {
+  return askOnce(ctx, KIND_NODE, async () => {
+    try {
+      const kube = await ctx.services.kube();
+      const name = `${ctx.config.cluster.name}-control-plane`;
+      return (await kube.list('v1', 'Node')).find((n) => n.metadata.name === name);
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+/**
+ * Whether the kind cluster exists: a cluster that answers through its context is known without
+ * starting `kind get clusters` (a process costing 0.1-0.2 s of CPU); kind is asked only when it
+ * does not (before the first run, a stopped or deleted cluster). Once per run, possibly started by
+ * the preflight (steps/probes.ts).
+ */
 export async function kindClusterExists(ctx: StepContext): Promise<boolean> {
-  return (await askOnce(ctx, KIND_CLUSTERS, () => kindClusters(ctx))).includes(ctx.config.cluster.name);
+  return askOnce(ctx, KIND_CLUSTER, () => clusterExists(ctx));
+}
+
+async function clusterExists(ctx: StepContext): Promise<boolean> {
+  return (await kindControlPlane(ctx)) !== undefined || (await kindClusters(ctx)).includes(ctx.config.cluster.name);
 }
 
 const DEFAULT_SC = 'storageclass.kubernetes.io/is-default-class';
@@ -89,12 +119,13 @@ export const clusterStep: Step = {
       return [{ kind: 'check', what: `start K3s (${cfg.cluster.k3sImage}) through testcontainers` }];
     }
     return [
+      { kind: 'check', what: `context ${kubeContext(cfg)} answers with node ${cfg.cluster.name}-control-plane (else kind is asked)` },
       { kind: 'command', argv: ['kind', 'get', 'clusters'] },
       { kind: 'command', argv: ['kind', ...kindCreateArgs(cfg, kindConfigPath())] },
     ];
   },
   prefetch(ctx) {
-    if (ctx.config.cluster.provider === 'kind') prefetch(ctx, KIND_CLUSTERS, () => kindClusters(ctx));
+    if (ctx.config.cluster.provider === 'kind') prefetch(ctx, KIND_CLUSTER, () => clusterExists(ctx));
   },
   async isDone(ctx) {
     if (ctx.config.cluster.provider === 'existing') return true;

@@ -5,7 +5,7 @@
 import type { SandboxConfig } from '../lib/config.ts';
 import { renderFlinkDeployment } from '../lib/flink/deployment.ts';
 import { Ready } from '../lib/wait/strategy.ts';
-import { helmReleaseInPlace, prefetchReleases } from './helm-releases.ts';
+import { helmReleaseInPlace, prefetchRelease } from './helm-releases.ts';
 import { helmInstall, loadPatch, helmPlan, helmShowCrds, loadManifest, type HelmRelease } from './kit.ts';
 import { deploymentsStatus } from './release-status.ts';
 import type { Step } from '../pipeline/step.ts';
@@ -41,7 +41,7 @@ export const flinkOperatorStep: Step = {
       helmPlan(cfg, rel),
     ];
   },
-  prefetch: prefetchReleases,
+  prefetch: (ctx) => prefetchRelease(ctx, flinkOperatorRelease(ctx.config)),
   isDone: (ctx) => helmReleaseInPlace(ctx, flinkOperatorRelease(ctx.config), 'flink-kubernetes-operator'),
   async apply(ctx) {
     const rel = flinkOperatorRelease(ctx.config);

@@ -6,7 +6,7 @@
 import type { SandboxConfig } from '../lib/config.ts';
 import type { Kube, KubeObject } from '../lib/kube/kube.ts';
 import { Ready } from '../lib/wait/strategy.ts';
-import { helmReleaseInPlace, prefetchReleases } from './helm-releases.ts';
+import { helmReleaseInPlace, prefetchRelease } from './helm-releases.ts';
 import {
   applyObjects, ensureNamespace, helmInstall, helmPlan, helmShowCrds, inNamespace, loadManifest,
   objectsInPlace, type HelmRelease,
@@ -42,7 +42,7 @@ export const loggingOperatorStep: Step = {
       helmPlan(cfg, rel),
     ];
   },
-  prefetch: prefetchReleases,
+  prefetch: (ctx) => prefetchRelease(ctx, loggingOperatorRelease(ctx.config)),
   isDone: (ctx) => helmReleaseInPlace(ctx, loggingOperatorRelease(ctx.config), 'logging-operator'),
   async apply(ctx) {
     const rel = loggingOperatorRelease(ctx.config);

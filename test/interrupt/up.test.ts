@@ -88,6 +88,11 @@ async function expectRerunConverges(): Promise<void> {
   expect((await sim.calls('kind')).filter((c) => c.argv[0] === 'create')).toHaveLength(creates);
 }
 
+/** The simulation's environment with a kubeconfig that does not exist (the file is never touched). */
+function withoutKubeconfig(): Record<string, string> {
+  return { ...sim.env, KUBECONFIG: join(sim.dir, 'no-kubeconfig') };
+}
+
 interface Point {
   step: string;
   /** Makes the step do work and hold there; cleared before the re-run. */
@@ -95,6 +100,8 @@ interface Point {
   clear?: () => Promise<void>;
   /** Tool calls that hang (a stand-in first on PATH). */
   slow?: Partial<Record<'kind' | 'helm' | 'docker', string>>;
+  /** Run without the kubeconfig: the cluster does not answer, so Docker and kind are asked. */
+  noKubeconfig?: boolean;
   /** Once the step has started: what shows it at work. */
   atWork: RegExp | 'slow tool';
   phase: 'checking what is in place' | 'doing its work' | 'waiting for readiness';
@@ -107,8 +114,10 @@ const helmUninstall = async (release: string, namespace: string): Promise<void> 
 const patchFaults = (f: Record<string, unknown>) => () => sim.patchFaults(f);
 
 const POINTS: Point[] = [
-  { step: 'preflight', slow: { docker: 'info' }, atWork: 'slow tool', phase: 'doing its work' },
-  { step: 'cluster', slow: { kind: 'clusters' }, atWork: 'slow tool', phase: 'checking what is in place' },
+  // An installed cluster that answers is checked through its API (no docker info, no kind get
+  // clusters): without the kubeconfig it does not answer, and both tools are asked.
+  { step: 'preflight', slow: { docker: 'info' }, noKubeconfig: true, atWork: 'slow tool', phase: 'doing its work' },
+  { step: 'cluster', slow: { kind: 'clusters' }, noKubeconfig: true, atWork: 'slow tool', phase: 'checking what is in place' },
   {
     step: 'minio',
     arrange: async () => {
@@ -191,7 +200,8 @@ describe('Ctrl-C at each step of up', () => {
   for (const point of POINTS) {
     it(`during ${point.step}: exit 130, the step and what it leaves named, nothing left running, the re-run converges`, async () => {
       await point.arrange?.();
-      const env = point.slow ? { ...sim.env, PATH: `${slowTools(join(sim.dir, `slow-${point.step}`), FAKE_BIN_DIR, point.slow)}:${sim.env.PATH}` } : sim.env;
+      const base = point.noKubeconfig ? withoutKubeconfig() : sim.env;
+      const env = point.slow ? { ...base, PATH: `${slowTools(join(sim.dir, `slow-${point.step}`), FAKE_BIN_DIR, point.slow)}:${sim.env.PATH}` } : base;
       const cli = startCli(args, env);
       await cli.waitFor(started(point.step));
       if (point.atWork === 'slow tool') await child(cli, / sleep$/);
@@ -207,7 +217,7 @@ describe('Ctrl-C at each step of up', () => {
 
 describe('a second Ctrl-C', () => {
   it('exits at once while the first one waits for a tool deaf to SIGTERM, and says what it cut short', async () => {
-    const env = { ...sim.env, PATH: `${slowTools(join(sim.dir, 'deaf'), FAKE_BIN_DIR, { docker: 'info' }, { ignoreTerm: true })}:${sim.env.PATH}` };
+    const env = { ...withoutKubeconfig(), PATH: `${slowTools(join(sim.dir, 'deaf'), FAKE_BIN_DIR, { docker: 'info' }, { ignoreTerm: true })}:${sim.env.PATH}` };
     const cli = startCli(args, env);
     await cli.waitFor(started('preflight'));
     await child(cli, / sleep$/);
@@ -228,7 +238,7 @@ describe('a second Ctrl-C', () => {
   });
 
   it('one Ctrl-C still ends within seconds when a tool ignores SIGTERM: it is killed after a grace period', async () => {
-    const env = { ...sim.env, PATH: `${slowTools(join(sim.dir, 'deaf-once'), FAKE_BIN_DIR, { kind: 'clusters' }, { ignoreTerm: true })}:${sim.env.PATH}` };
+    const env = { ...withoutKubeconfig(), PATH: `${slowTools(join(sim.dir, 'deaf-once'), FAKE_BIN_DIR, { kind: 'clusters' }, { ignoreTerm: true })}:${sim.env.PATH}` };
     const cli = startCli(args, env);
     await cli.waitFor(started('cluster'));
     await child(cli, / sleep$/);
