@@ -112,6 +112,26 @@ describe('pod logs', () => {
     await call(sim.url, 'DELETE', '/api/v1/namespaces/default/pods/doomed');
     expect((await reader.read()).done).toBe(true);
   });
+
+  it("keeps a pod's log by its uid: a late write of a deleted pod is not the log of the next pod of that name", async () => {
+    await pod('reused', ['main']);
+    const first = (await call(sim.url, 'GET', '/api/v1/namespaces/default/pods/reused')).body.metadata.uid as string;
+    await write('reused', 'main', 0, ['old one']);
+    await call(sim.url, 'DELETE', '/api/v1/namespaces/default/pods/reused');
+    // The old pod's kubelet ends its log after the pod is gone (a Flink TaskManager's last lines, then the end mark).
+    const late = await call(sim.url, 'POST', '/_sim/logs', { actor: 'kubelet', body: { namespace: 'default', pod: 'reused', uid: first, container: 'main', attempt: 0, lines: ['old last'], terminated: true } });
+    expect(late.status).toBe(200);
+    await pod('reused', ['main']);
+    const second = (await call(sim.url, 'GET', '/api/v1/namespaces/default/pods/reused')).body.metadata.uid as string;
+    expect(second).not.toBe(first);
+    expect((await logs('reused/log')).text).toBe('');
+    // A follow of the new pod is not ended by the old pod's end mark: it gets the new lines.
+    const res = await fetch(`${sim.url}/api/v1/namespaces/default/pods/reused/log?follow=true`);
+    const reader = res.body!.getReader();
+    await write('reused', 'main', 0, ['new one']);
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('new one\n');
+    await reader.cancel();
+  });
 });
 
 describe('port-forward', () => {

@@ -176,7 +176,9 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, d: Con
     need(Array.isArray(b.lines), 'lines (string[]) is required');
     const attempt = Number(b.attempt ?? 0);
     need(Number.isInteger(attempt) && attempt >= 0, 'attempt must be a non-negative integer');
-    d.logs.append(b.namespace, b.pod, b.container, attempt, b.lines.map(String), b.terminated === true);
+    // The writer names the pod's uid (the kubelet does); a test's write without one goes to the pod of that name now.
+    const uid = typeof b.uid === 'string' ? b.uid : String(d.store.get('/pods', b.namespace, b.pod)?.metadata?.uid ?? '');
+    d.logs.append({ ns: b.namespace, pod: b.pod, uid }, b.container, attempt, b.lines.map(String), b.terminated === true);
     return sendJson(res, 200, { ok: true, lines: b.lines.length });
   }
   if (path === '/_sim/portforward-targets') {

@@ -1,7 +1,9 @@
-// Container logs, kept per pod, container and attempt (the container's restartCount when it
-// ran). The simulated kubelet appends lines through /_sim/logs; clients read them through the
-// pods/log subresource with the real parameters and refusals. A follow stream ends when its
-// attempt terminates, when the container restarts, or when the pod is deleted.
+// Container logs, kept per pod (by its uid, as the kubelet's /var/log/pods/<ns>_<name>_<uid>/:
+// a pod made again under the same name starts with an empty log), container and attempt (the
+// container's restartCount when it ran). The simulated kubelet appends lines through
+// /_sim/logs; clients read them through the pods/log subresource with the real parameters and
+// refusals. A follow stream ends when its attempt terminates, when the container restarts, or
+// when the pod is deleted; lines that arrive for a deleted pod go nowhere.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Api } from './objects.ts';
 import { badRequest, notFound } from './status.ts';
@@ -26,13 +28,28 @@ interface Attempt {
 
 const POD = { group: '', resource: 'pods' };
 
-function key(ns: string, pod: string, container: string, attempt: number): string {
-  return `${ns}/${pod}/${container}/${attempt}`;
+/** One pod: its namespace, name and uid ('' when the writer did not know it). */
+interface PodKey {
+  ns: string;
+  pod: string;
+  uid: string;
+}
+
+function podPrefix(p: PodKey): string {
+  return `${p.ns}/${p.pod}/${p.uid}/`;
+}
+
+function key(p: PodKey, container: string, attempt: number): string {
+  return `${podPrefix(p)}${container}/${attempt}`;
 }
 
 /** RFC 3339 with nanoseconds, as the kubelet prefixes lines with timestamps=true. */
 function stamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+}
+
+export function podKeyOf(pod: Obj): PodKey {
+  return { ns: String(pod.metadata?.namespace ?? ''), pod: String(pod.metadata?.name ?? ''), uid: String(pod.metadata?.uid ?? '') };
 }
 
 function containerStatus(pod: Obj, name: string): Obj | undefined {
@@ -42,6 +59,8 @@ function containerStatus(pod: Obj, name: string): Obj | undefined {
 
 export class LogStore {
   private readonly attempts = new Map<string, Attempt>();
+  /** Pods deleted (by prefix): a late write of their kubelet must not make their log anew. */
+  private readonly gone = new Set<string>();
   /** Follow streams broken so far by the `logDrop` knob. */
   private drops = 0;
 
@@ -64,15 +83,16 @@ export class LogStore {
     return f.afterLines;
   }
 
-  private entry(ns: string, pod: string, container: string, attempt: number, create: boolean): Attempt | undefined {
-    const k = key(ns, pod, container, attempt);
+  private entry(p: PodKey, container: string, attempt: number, create: boolean): Attempt | undefined {
+    const k = key(p, container, attempt);
     let a = this.attempts.get(k);
     if (!a && create) this.attempts.set(k, (a = { lines: [], terminated: false, followers: new Set() }));
     return a;
   }
 
-  append(ns: string, pod: string, container: string, attempt: number, lines: string[], terminated: boolean): void {
-    const a = this.entry(ns, pod, container, attempt, true)!;
+  append(p: PodKey, container: string, attempt: number, lines: string[], terminated: boolean): void {
+    if (this.gone.has(podPrefix(p))) return;
+    const a = this.entry(p, container, attempt, true)!;
     const now = Date.now();
     for (const text of lines) {
       const line = { time: now, text };
@@ -86,9 +106,9 @@ export class LogStore {
   }
 
   /** The highest attempt with any lines, or undefined. */
-  highest(ns: string, pod: string, container: string): number | undefined {
+  highest(p: PodKey, container: string): number | undefined {
     let best: number | undefined;
-    const prefix = `${ns}/${pod}/${container}/`;
+    const prefix = `${podPrefix(p)}${container}/`;
     for (const k of this.attempts.keys()) {
       if (!k.startsWith(prefix)) continue;
       const n = Number(k.slice(prefix.length));
@@ -98,15 +118,16 @@ export class LogStore {
   }
 
   /** Ends followers of attempts older than `attempt` (the container restarted). */
-  endBefore(ns: string, pod: string, container: string, attempt: number): void {
+  endBefore(p: PodKey, container: string, attempt: number): void {
     for (let i = 0; i < attempt; i++) {
-      const a = this.entry(ns, pod, container, i, false);
+      const a = this.entry(p, container, i, false);
       if (a) for (const f of [...a.followers]) f.end();
     }
   }
 
-  clearPod(ns: string, pod: string): void {
-    const prefix = `${ns}/${pod}/`;
+  clearPod(p: PodKey): void {
+    const prefix = podPrefix(p);
+    this.gone.add(prefix);
     for (const [k, a] of [...this.attempts]) {
       if (!k.startsWith(prefix)) continue;
       for (const f of [...a.followers]) f.end();
@@ -117,19 +138,19 @@ export class LogStore {
   clearAll(): void {
     for (const a of this.attempts.values()) for (const f of [...a.followers]) f.end();
     this.attempts.clear();
+    this.gone.clear();
   }
 
   /** Keeps follow streams honest: pod deleted -> logs gone; restartCount moved on -> old attempts end. */
   onStoreEvent(ev: StoreEvent): void {
     if (ev.storageKey !== '/pods') return;
-    const ns = ev.object.metadata?.namespace ?? '';
-    const name = ev.object.metadata?.name ?? '';
+    const p = podKeyOf(ev.object);
     if (ev.type === 'DELETED') {
-      this.clearPod(ns, name);
+      this.clearPod(p);
       return;
     }
     for (const s of [...(ev.object.status?.containerStatuses ?? []), ...(ev.object.status?.initContainerStatuses ?? [])]) {
-      if (isObj(s) && typeof s.restartCount === 'number' && s.restartCount > 0) this.endBefore(ns, name, String(s.name), s.restartCount);
+      if (isObj(s) && typeof s.restartCount === 'number' && s.restartCount > 0) this.endBefore(p, String(s.name), s.restartCount);
     }
   }
 
@@ -159,24 +180,24 @@ export class LogStore {
    * throw ApiError.
    */
   serveOnNode(req: IncomingMessage, res: ServerResponse, pod: Obj, container: string, q: URLSearchParams): void {
-    const ns = String(pod.metadata?.namespace ?? '');
-    const name = String(pod.metadata?.name ?? '');
+    const p = podKeyOf(pod);
+    const name = p.pod;
     const status = containerStatus(pod, container);
-    const current = typeof status?.restartCount === 'number' ? status.restartCount : (this.highest(ns, name, container) ?? 0);
+    const current = typeof status?.restartCount === 'number' ? status.restartCount : (this.highest(p, container) ?? 0);
     const previous = q.get('previous') === 'true';
     let attempt: Attempt | undefined;
     if (previous) {
-      attempt = current > 0 ? this.entry(ns, name, container, current - 1, false) : undefined;
+      attempt = current > 0 ? this.entry(p, container, current - 1, false) : undefined;
       if (!attempt) throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
     } else {
-      attempt = this.entry(ns, name, container, current, false);
+      attempt = this.entry(p, container, current, false);
       if (!attempt && (!status || status.state?.waiting || !(status.state?.running || status.state?.terminated))) {
         // The kubelet's words (validateContainerLogStatus): two pull failures are spelled out.
         const reason = status?.state?.waiting?.reason ?? 'ContainerCreating';
         const why = reason === 'ErrImagePull' ? "image can't be pulled" : reason === 'ImagePullBackOff' ? 'trying and failing to pull image' : reason;
         throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${why}`);
       }
-      attempt ??= this.entry(ns, name, container, current, true)!;
+      attempt ??= this.entry(p, container, current, true)!;
       if (status?.state?.terminated && !attempt.terminated) attempt.terminated = true;
     }
     this.stream(req, res, attempt, q, previous);

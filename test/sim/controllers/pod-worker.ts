@@ -171,6 +171,7 @@ export class PodWorker {
       await this.shared.api.request('POST', '/_sim/logs', {
         namespace: this.ns,
         pod: this.name,
+        uid: this.pod.metadata.uid,
         container: slot.spec.name,
         attempt: slot.logAttempt,
         lines,
