@@ -78,7 +78,8 @@ describe('helm left a release pending-upgrade or pending-rollback', () => {
     await convergesAgain(sim, ARGS);
     const argv = await installArgv(sim);
     // A second revision, then a rollback to the first that is killed while it waits.
-    expect((await sim.tool('helm', argv)).code).toBe(0);
+    const second = await sim.tool('helm', argv);
+    expect(second.code, second.stderr).toBe(0);
     const target = argv.slice(4, argv.indexOf('--namespace'));
     await killedMidway(sim, ['rollback', 'cert-manager', '1', ...target, '--namespace', 'cert-manager'], 3, 'pending-rollback');
     expect(await revisions(sim)).toEqual({ 1: 'superseded', 2: 'deployed', 3: 'pending-rollback' });
