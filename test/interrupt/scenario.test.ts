@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { SimClient } from '../sim/api-client.ts';
+import { flinkWorld } from '../sim/flink/job.ts';
 import { startSim, type Sim } from '../sim/harness.ts';
 import { BIN, clientWatches, startCli, stillAlive, stopAll, type Running } from './ctrl-c.ts';
 
@@ -87,6 +88,12 @@ async function jobState(): Promise<string> {
   const st = (job?.status ?? {}) as Record<string, any>;
   const summary = { uid: job?.metadata.uid, deleting: !!job?.metadata.deletionTimestamp, lifecycle: st.lifecycleState, jm: st.jobManagerDeploymentStatus, job: st.jobStatus?.state, jobId: st.jobStatus?.jobId, reconciled: st.reconciliationStatus?.state, error: st.error };
   const lines = [`FlinkDeployment: ${job ? JSON.stringify(summary) : 'none'}`];
+  // The simulated Flink cluster's own view (it runs in this process).
+  const m = flinkWorld(sim.url).models.get('default/hello-ha');
+  if (m) {
+    const tms = [...m.taskManagers.values()].map((tm) => `${tm.pod}:${tm.state}`);
+    lines.push(`Flink: leader ${m.leader ?? '-'}, lease ${m.lease ? `${m.lease.holder} renewed ${Date.now() - m.lease.renewedMs} ms ago` : '-'}, job ${m.runtime?.state ?? '-'}, TaskManagers [${tms.join(', ')}], orphaned jobs ${m.orphans.size}`);
+  }
   for (const p of pods) {
     const containers = ((p.status?.containerStatuses ?? []) as Array<Record<string, any>>).map((c) => `${c.name} ready=${c.ready} restarts=${c.restartCount} ${Object.keys(c.state ?? {}).join()}`);
     lines.push(`pod ${p.metadata.name}${p.metadata.deletionTimestamp ? ' (deleting)' : ''}: ${p.status?.phase} on ${p.spec?.nodeName ?? 'no node'}; ${containers.join('; ')}`);
