@@ -120,7 +120,8 @@ describe('built-in objects, as their Go types write them', () => {
     const c = pod.body.spec.containers[0];
     expect(c).not.toHaveProperty('stdin');
     expect(c).not.toHaveProperty('command');
-    expect(c.livenessProbe).toEqual({ exec: { command: ['true'] } });
+    // periodSeconds 0 counts as unset: defaulted, as the other probe fields.
+    expect(c.livenessProbe).toEqual({ exec: { command: ['true'] }, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 });
 
     const svc = await call(sk.url, 'POST', `/api/v1/namespaces/${NS}/services`, {
       body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'typed' }, spec: { publishNotReadyAddresses: false, selector: { app: 'typed' }, ports: [{ name: '', port: 80, nodePort: 0 }] } },

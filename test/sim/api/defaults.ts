@@ -19,8 +19,22 @@ function imagePullPolicy(image: string): string {
   return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
+/** SetDefaults_Probe and SetDefaults_HTTPGetAction (a zero sent counts as unset: typed.ts decodes first). */
+function defaultProbe(p: unknown): void {
+  if (!isObj(p)) return;
+  set(p, 'timeoutSeconds', 1);
+  set(p, 'periodSeconds', 10);
+  set(p, 'successThreshold', 1);
+  set(p, 'failureThreshold', 3);
+  if (isObj(p.httpGet)) {
+    set(p.httpGet, 'path', '/');
+    set(p.httpGet, 'scheme', 'HTTP');
+  }
+}
+
 function defaultContainer(c: unknown): void {
   if (!isObj(c)) return;
+  for (const k of ['livenessProbe', 'readinessProbe', 'startupProbe']) defaultProbe(c[k]);
   if (typeof c.image === 'string') set(c, 'imagePullPolicy', imagePullPolicy(c.image));
   set(c, 'terminationMessagePath', '/dev/termination-log');
   set(c, 'terminationMessagePolicy', 'File');
@@ -211,7 +225,9 @@ export function applyDefaults(rt: ResourceType, obj: Obj, old: Obj | undefined, 
       set(spec, 'parallelism', 1);
       set(spec, 'completionMode', 'NonIndexed');
       set(spec, 'suspend', false);
+      set(spec, 'podReplacementPolicy', isObj(spec.podFailurePolicy) ? 'Failed' : 'TerminatingOrFailed');
       if (!old && spec.manualSelector !== true) {
+        spec.manualSelector = false;
         // The server generates the Job's selector from its uid and labels the template with it.
         const uid = obj.metadata.uid;
         const labels = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': obj.metadata.name, 'controller-uid': uid, 'job-name': obj.metadata.name };
@@ -221,6 +237,8 @@ export function applyDefaults(rt: ResourceType, obj: Obj, old: Obj | undefined, 
           spec.template.metadata.labels = { ...(spec.template.metadata.labels ?? {}), ...labels };
         }
       }
+      // A Job without labels of its own gets its template's.
+      if (Object.keys(obj.metadata.labels ?? {}).length === 0 && Object.keys(spec.template?.metadata?.labels ?? {}).length > 0) obj.metadata.labels = { ...spec.template.metadata.labels };
       defaultTemplate(spec);
       return;
     default:
