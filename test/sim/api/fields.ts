@@ -64,6 +64,11 @@ function isLabelSelector(v: Obj): boolean {
   return Object.keys(v).length > 0 && Object.keys(v).every((k) => k === 'matchLabels' || k === 'matchExpressions');
 }
 
+/** A Service's `spec.selector`, a plain map of strings, is an atomic map (`+mapType=atomic`). */
+function isServiceSelector(fieldPath: string[], v: Obj): boolean {
+  return fieldPath.length === 2 && fieldPath[0] === 'spec' && fieldPath[1] === 'selector' && Object.values(v).every((x) => typeof x === 'string');
+}
+
 /** The part of an object that field ownership covers: no apiVersion/kind, and only the user-owned metadata. */
 export function ownedView(obj: Obj, part: 'main' | 'status' | 'all'): Obj {
   const out: Obj = {};
@@ -87,7 +92,7 @@ export function ownedView(obj: Obj, part: 'main' | 'status' | 'all'): Obj {
 export function leaves(value: unknown, keysOf: ListKeys): Leaves {
   const out: Leaves = new Map();
   const walk = (v: unknown, tokens: Token[], fieldPath: string[]): void => {
-    if (isObj(v) && Object.keys(v).length > 0 && !(/selector$/i.test(fieldPath[fieldPath.length - 1] ?? '') && isLabelSelector(v))) {
+    if (isObj(v) && Object.keys(v).length > 0 && !(/selector$/i.test(fieldPath[fieldPath.length - 1] ?? '') && isLabelSelector(v)) && !isServiceSelector(fieldPath, v)) {
       for (const [k, child] of Object.entries(v)) walk(child, [...tokens, `f:${k}`], [...fieldPath, k]);
       return;
     }
