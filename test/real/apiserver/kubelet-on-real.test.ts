@@ -132,8 +132,8 @@ describe('pods/log through kube-apiserver and the simulated kubelet', () => {
       await sim.patchFaults({ unpullableImages: null });
     }
     expect(served()).toContain(`GET /containerLogs/${NS}/stuck/main -> 400`);
-    // A pod on no node yet: kube-apiserver has no kubelet to ask and answers 204, no body
-    // (the fake server says 400 'does not have a host assigned'; DIFFERENCES.md).
+    // A pod on no node yet: kube-apiserver has no kubelet to ask and answers 204, no body (the
+    // fake server too: test/unit/sim-server-streams.test.ts).
     const nowhere = { ...pod('nowhere', 'example.com/nowhere:1'), spec: { nodeSelector: { 'sandbox.test/no-such-node': 'true' }, containers: [{ name: 'main', image: 'example.com/nowhere:1' }] } };
     await sim.kube.create(`/api/v1/namespaces/${NS}/pods`, nowhere);
     expect(await get(`/api/v1/namespaces/${NS}/pods/nowhere/log`)).toEqual({ status: 204, body: '' });

@@ -168,7 +168,13 @@ export class LogStore {
       }
     }
     if (!containers.includes(container) && !inits.includes(container)) throw badRequest(`container ${container} is not valid for pod ${name}`);
-    if (!pod.spec?.nodeName) throw badRequest(`pod ${name} does not have a host assigned`);
+    if (!pod.spec?.nodeName) {
+      // No node, no kubelet to ask: kube-apiserver's LogLocation gives no location, and the
+      // handler answers 204 with no body (followed or not).
+      res.writeHead(204);
+      res.end();
+      return;
+    }
     this.serveOnNode(req, res, pod, container, q);
   }
 
