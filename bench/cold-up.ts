@@ -18,7 +18,7 @@
 // of reaped children; the simulation, which runs in this process): on a machine with few cores
 // it, not the waits, decides how close to the critical path the pipeline can come.
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { runCli } from '../test/helpers/cli.ts';
 import { startSim, type Sim } from '../test/sim/harness.ts';
 import { SIM_TIME_SCALE } from '../test/sim/time-scale.ts';
@@ -53,6 +53,8 @@ export interface ColdUpResult {
   sequentialMs: number;
   /** CPU used by the pipeline's run and by the lone runs together: the CLI with its tools, and the simulation (ms). */
   cpu: { whole: CpuSplit; alone: CpuSplit; cores: number };
+  /** The machine's 1-minute load average when the whole run and the lone runs ended (other processes share the cores). */
+  loadAverage: { whole: number; alone: number };
   /** Scaled durations given to the simulation, wall ms. */
   scaled: { kindCreateMs: number; certManagerPullMs: number; elasticsearchPullMs: number };
 }
@@ -130,12 +132,14 @@ export async function coldUp(): Promise<ColdUpResult> {
   let processMs: number;
   let order: StepRecord[];
   let wholeCpu: CpuSplit;
+  let wholeLoad: number;
   try {
     const run = await measured(() => up(whole, []));
     wallMs = run.value.report.ms;
     processMs = run.value.processMs;
     order = run.value.report.steps;
     wholeCpu = run.cpu;
+    wholeLoad = loadavg()[0]!;
   } finally {
     await whole.close();
   }
@@ -172,6 +176,7 @@ export async function coldUp(): Promise<ColdUpResult> {
     criticalPath: cp.path,
     sequentialMs,
     cpu: { whole: wholeCpu, alone: aloneCpu, cores: availableParallelism() },
+    loadAverage: { whole: Math.round(wholeLoad * 10) / 10, alone: Math.round(loadavg()[0]! * 10) / 10 },
     scaled,
   };
 }
