@@ -60,7 +60,8 @@ async function main(): Promise<void> {
       figure: 'warm `up --profile minimal`: tool processes',
       ours: String(warm.oursToolCalls),
       baseline: String(warm.blogToolCalls),
-      ratio: x(warm.blogToolCalls / warm.oursToolCalls),
+      // A warm up that starts none has no finite ratio.
+      ratio: warm.oursToolCalls ? x(warm.blogToolCalls / warm.oursToolCalls) : '-',
       target: '-',
       met: true,
     });
