@@ -88,8 +88,18 @@ describe('pod logs', () => {
     expect(new TextDecoder().decode((await reader.read()).value)).toBe('first life\n');
     await status('crashy', 'main', 1, { waiting: { reason: 'CrashLoopBackOff' } });
     expect((await reader.read()).done).toBe(true);
+    // Without a last terminated run on record there is nothing to serve.
     expect((await logs('crashy/log')).body.message).toBe('container "main" in pod "crashy" is waiting to start: CrashLoopBackOff');
     expect((await logs('crashy/log?previous=true')).text).toBe('first life\n');
+    // With one (as the kubelet reports it), the kubelet serves that run while the next waits.
+    const r = await call(sim.url, 'PATCH', '/api/v1/namespaces/default/pods/crashy/status', {
+      actor: 'kubelet',
+      contentType: 'application/merge-patch+json',
+      body: { status: { containerStatuses: [{ name: 'main', restartCount: 1, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, reason: 'Error' } }, ready: false, image: 'x', imageID: '' }] } },
+    });
+    expect(r.status).toBe(200);
+    expect((await logs('crashy/log')).text).toBe('first life\n');
+    expect((await logs('crashy/log?follow=true')).text).toBe('first life\n');
   });
 
   it('names the containers when the pod has several, and refuses waiting or unknown containers', async () => {

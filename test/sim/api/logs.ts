@@ -192,11 +192,19 @@ export class LogStore {
     const current = typeof status?.restartCount === 'number' ? status.restartCount : (this.highest(p, container) ?? 0);
     const previous = q.get('previous') === 'true';
     let attempt: Attempt | undefined;
+    // A run that is over: its log is served whole, a follow ends with it.
+    let over = previous;
     if (previous) {
       attempt = current > 0 ? this.entry(p, container, current - 1, false) : undefined;
       if (!attempt) throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
     } else {
       attempt = this.entry(p, container, current, false);
+      // Waiting to run again after a crash (CrashLoopBackOff): the kubelet serves the last
+      // terminated run (validateContainerLogStatus looks at lastState before waiting).
+      if (!attempt && !status?.state?.running && !status?.state?.terminated && status?.lastState?.terminated && current > 0) {
+        attempt = this.entry(p, container, current - 1, false);
+        over = attempt !== undefined;
+      }
       if (!attempt && (!status || status.state?.waiting || !(status.state?.running || status.state?.terminated))) {
         // The kubelet's words (validateContainerLogStatus): two pull failures are spelled out.
         const reason = status?.state?.waiting?.reason ?? 'ContainerCreating';
@@ -206,11 +214,11 @@ export class LogStore {
       attempt ??= this.entry(p, container, current, true)!;
       if (status?.state?.terminated && !attempt.terminated) attempt.terminated = true;
     }
-    this.stream(req, res, attempt, q, previous);
+    this.stream(req, res, attempt, q, over);
   }
 
-  private stream(req: IncomingMessage, res: ServerResponse, attempt: Attempt, q: URLSearchParams, previous: boolean): void {
-    const follow = q.get('follow') === 'true' && !previous;
+  private stream(req: IncomingMessage, res: ServerResponse, attempt: Attempt, q: URLSearchParams, over: boolean): void {
+    const follow = q.get('follow') === 'true' && !over;
     const timestamps = q.get('timestamps') === 'true';
     const limitBytes = q.get('limitBytes') ? Number(q.get('limitBytes')) : undefined;
     const tail = q.get('tailLines') !== null ? Number(q.get('tailLines')) : undefined;
