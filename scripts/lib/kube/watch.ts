@@ -158,6 +158,9 @@ export async function watchObjects(
   }
 
   async function loop(): Promise<void> {
+    // One turn of the event loop first: a wait that the initial list already satisfies closes
+    // the watch before its request is sent (a re-run of `up` found every gate met by its lists).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     let next: 'relist' | 'resume' = 'resume';
     let backoff = 0;
     while (!stop.signal.aborted) {
