@@ -5,8 +5,11 @@
 // image pulls" (its images take 120 s to pull), Elasticsearch "1-2 min per node plus readiness"
 // (its image takes 90 s). Components without a published figure keep the simulation's own times.
 //
-// Two fresh simulations with the same timings: in one, `up` runs the whole pipeline; in the
-// other, every step runs alone, in the pipeline's order, which is the blog's. The lone runs give
+// Fresh simulations with the same timings: in one, `up` runs the whole pipeline; in the next,
+// every step runs alone, in the pipeline's order, which is the blog's; in a third, the whole
+// pipeline runs again. The wall time is the mean of the two whole runs, which come before and
+// after the lone runs, so that a load on the machine that rises or falls during the bench (other
+// processes share its cores) weighs on both sides alike; both whole runs are kept. The lone runs give
 // each step's own duration; the critical path is the longest chain of `needs` over them, the
 // sequential sum their total. Wall times are the pipeline's own (from `up --json`), so the CLI's
 // start, the same for both, is left out of both; it is reported beside them.
@@ -41,9 +44,11 @@ interface UpReport {
 
 export interface ColdUpResult {
   profile: string;
-  /** The pipeline's wall time in one `up`. */
+  /** The pipeline's wall time in one `up`: the mean of the runs before and after the lone runs. */
   wallMs: number;
-  /** The same `up`'s process wall time (with the CLI's start and its last writes). */
+  /** The pipeline's wall time in each of those two runs. */
+  wholeRunsMs: [number, number];
+  /** The same `up`'s process wall time (with the CLI's start and its last writes), the mean of the two. */
   processMs: number;
   /** Each step's duration when run alone. */
   stepMs: Record<string, number>;
@@ -51,10 +56,10 @@ export interface ColdUpResult {
   criticalPathMs: number;
   criticalPath: string[];
   sequentialMs: number;
-  /** CPU used by the pipeline's run and by the lone runs together: the CLI with its tools, and the simulation (ms). */
+  /** CPU used by a whole run (the mean of the two) and by the lone runs together: the CLI with its tools, and the simulation (ms). */
   cpu: { whole: CpuSplit; alone: CpuSplit; cores: number };
-  /** The machine's 1-minute load average when the whole run and the lone runs ended (other processes share the cores). */
-  loadAverage: { whole: number; alone: number };
+  /** The machine's 1-minute load average when each run ended: whole, lone, whole (other processes share the cores). */
+  loadAverage: { whole: [number, number]; alone: number };
   /** Scaled durations given to the simulation, wall ms. */
   scaled: { kindCreateMs: number; certManagerPullMs: number; elasticsearchPullMs: number };
 }
@@ -126,23 +131,26 @@ export function criticalPath(stepMs: Record<string, number>, needs: Record<strin
     .reduce((a, b) => (b.ms > a.ms ? b : a), { ms: 0, path: [] as string[] });
 }
 
-export async function coldUp(): Promise<ColdUpResult> {
-  const whole = await timedSim();
-  let wallMs: number;
-  let processMs: number;
-  let order: StepRecord[];
-  let wholeCpu: CpuSplit;
-  let wholeLoad: number;
+interface WholeRun {
+  report: UpReport;
+  processMs: number;
+  cpu: CpuSplit;
+  load: number;
+}
+
+async function wholeRun(): Promise<WholeRun> {
+  const sim = await timedSim();
   try {
-    const run = await measured(() => up(whole, []));
-    wallMs = run.value.report.ms;
-    processMs = run.value.processMs;
-    order = run.value.report.steps;
-    wholeCpu = run.cpu;
-    wholeLoad = loadavg()[0]!;
+    const run = await measured(() => up(sim, []));
+    return { ...run.value, cpu: run.cpu, load: Math.round(loadavg()[0]! * 10) / 10 };
   } finally {
-    await whole.close();
+    await sim.close();
   }
+}
+
+export async function coldUp(): Promise<ColdUpResult> {
+  const before = await wholeRun();
+  const order = before.report.steps;
   const alone = await timedSim();
   const stepMs: Record<string, number> = {};
   let aloneCpu: CpuSplit;
@@ -163,20 +171,28 @@ export async function coldUp(): Promise<ColdUpResult> {
   } finally {
     await alone.close();
   }
+  const aloneLoad = Math.round(loadavg()[0]! * 10) / 10;
+  const after = await wholeRun();
+  const mean = (a: number, b: number): number => Math.round((a + b) / 2);
   const needs = Object.fromEntries(order.map((s) => [s.id, s.needs]));
   const cp = criticalPath(stepMs, needs);
   const sequentialMs = Object.values(stepMs).reduce((a, b) => a + b, 0);
   return {
     profile: 'full',
-    wallMs,
-    processMs,
+    wallMs: mean(before.report.ms, after.report.ms),
+    wholeRunsMs: [before.report.ms, after.report.ms],
+    processMs: mean(before.processMs, after.processMs),
     stepMs,
     needs,
     criticalPathMs: cp.ms,
     criticalPath: cp.path,
     sequentialMs,
-    cpu: { whole: wholeCpu, alone: aloneCpu, cores: availableParallelism() },
-    loadAverage: { whole: Math.round(wholeLoad * 10) / 10, alone: Math.round(loadavg()[0]! * 10) / 10 },
+    cpu: {
+      whole: { cliAndToolsMs: mean(before.cpu.cliAndToolsMs, after.cpu.cliAndToolsMs), simulationMs: mean(before.cpu.simulationMs, after.cpu.simulationMs) },
+      alone: aloneCpu,
+      cores: availableParallelism(),
+    },
+    loadAverage: { whole: [before.load, after.load], alone: aloneLoad },
     scaled,
   };
 }
