@@ -58,20 +58,25 @@ function planJson(cfg: SandboxConfig, steps: Step[]): unknown {
 
 async function recordInstall(cfg: SandboxConfig, kube: Kube, state: RunState): Promise<void> {
   const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: INSTALL_CONFIGMAP, namespace: cfg.namespaces.job };
-  const before = (await kube.get(ref))?.data as Record<string, string> | undefined;
+  const live = await kube.get(ref);
+  const before = live?.data as Record<string, string> | undefined;
   const merge = (old: string | undefined, now: string[]): string =>
     [...new Set([...(old ?? '').split(',').filter(Boolean), ...now])].sort().join(',');
+  const data = {
+    profile: cfg.profile,
+    with: merge(before?.with, cfg.with),
+    // Helm releases this sandbox installed (not ones it found in place): `down --context` removes only these.
+    releases: merge(before?.releases, state.installedReleases),
+  };
+  // A re-run that changed nothing has nothing to record: no apply.
+  const labelled = Object.entries(PART_OF_LABELS).every(([k, v]) => live?.metadata.labels?.[k] === v);
+  if (labelled && before && Object.entries(data).every(([k, v]) => before[k] === v)) return;
   await kube.apply([
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: INSTALL_CONFIGMAP, namespace: cfg.namespaces.job, labels: { ...PART_OF_LABELS } },
-      data: {
-        profile: cfg.profile,
-        with: merge(before?.with, cfg.with),
-        // Helm releases this sandbox installed (not ones it found in place): `down --context` removes only these.
-        releases: merge(before?.releases, state.installedReleases),
-      },
+      data,
     },
   ]);
 }
