@@ -72,7 +72,7 @@ spec:
     // A YAML 1.1 document: `yes` is true there.
     expect(parseManifests(`%YAML 1.1\n---\n${head}data: {k: yes}\n`)[0].data).toEqual({ k: true });
     // A tag js-yaml does not know, and a complex key.
-    expect(parseManifests(`${head}binaryData: {b: !!binary aGVsbG8=}\n`)[0].binaryData.b).toEqual(yamlReading(`b: !!binary aGVsbG8=\n`)[0].b);
+    expect(parseManifests(`${head}binaryData: {b: !!binary aGVsbG8=}\n`)[0].binaryData.b).toEqual((yamlReading(`b: !!binary aGVsbG8=\n`)[0] as { b: unknown }).b);
     expect(parseManifests(`${head}data:\n  ? [a, b]\n  : c\n`)[0].data).toEqual({ '[ a, b ]': 'c' });
     // YAML 1.2's core schema in both: no timestamps, no merge keys, no 1.1 booleans or octals.
     expect(parseManifests(`${head}data: {d: 2001-12-14, y: yes, o: 0777, x: 0x1f, m: {<<: {k: 1}}}\n`)[0].data).toEqual({ d: '2001-12-14', y: 'yes', o: 777, x: 31, m: { '<<': { k: 1 } } });
