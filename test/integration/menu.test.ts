@@ -99,7 +99,10 @@ describe('Stand up the sandbox from the menu', () => {
   });
 
   it('asks for the profile and extras, offering what was installed last, and runs up with the answers', async () => {
-    // A cluster whose install record says: profile minimal, with ui.
+    // A cluster whose install record says: profile minimal, with ui. Its nodes have 2 GiB (Docker's
+    // memory, as kind nodes report it): the run then ends at once in the preflight, and what it
+    // planned is in its run record.
+    await sim.patchFaults({ docker: { memBytes: 2 * 1024 ** 3 } });
     expect((await sim.tool('kind', ['create', 'cluster', '--name', 'flink-sandbox'])).code).toBe(0);
     await sim.kube.create('/api/v1/namespaces/default/configmaps', {
       apiVersion: 'v1',
@@ -107,8 +110,6 @@ describe('Stand up the sandbox from the menu', () => {
       metadata: { name: INSTALL_CONFIGMAP, namespace: 'default' },
       data: { profile: 'minimal', with: 'ui', releases: '' },
     });
-    // The run then ends at once in the preflight: what it planned is in its run record.
-    await sim.patchFaults({ docker: { down: true } });
     const env: Record<string, string | undefined> = { ...sim.env, TERM: 'xterm' };
     delete env.CI;
     const { code, screen } = await inTerminal(
@@ -116,12 +117,13 @@ describe('Stand up the sandbox from the menu', () => {
         { after: 'what next?', keys: ENTER },
         { after: 'Which profile?', keys: ENTER },
         { after: 'Extras?', keys: ENTER },
-        { after: 'Docker is not reachable', keys: UP + ENTER },
+        { after: 'of memory, but profile', keys: UP + ENTER },
       ],
       env,
     );
     expect(screen).toMatch(/❯ minimal: cluster, MinIO/);
-    expect(screen).toContain('hint: start Docker');
+    expect(screen).toContain('Docker has 2.0 GiB of memory, but profile "minimal" requests');
+    expect(screen).toContain('hint: give Docker more memory');
     expect(code).toBe(0);
     const runs = join(env.SANDBOX_STATE_DIR!, 'runs');
     const files = readdirSync(runs);
