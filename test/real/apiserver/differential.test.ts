@@ -2,12 +2,9 @@
 // real kube-apiserver, answers compared (status codes, reasons and causes, managers and their
 // fields, resourceVersion moves, defaults, dry-run effects) and the order of watch events. What
 // may differ is listed in DIFFERENCES.md with the reason, and below, so a new difference fails.
-import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { startSimServer, type SimServer } from '../../sim/api/server.ts';
-import { startControlPlane, type ControlPlane } from './control-plane.ts';
+import { expect, it } from 'vitest';
 import { CALLS, NS, SETUP, WIDGET_CRD } from './differential-calls.ts';
-import { canonical, differences, observe, send, watch, type Endpoint } from './differential.ts';
+import { bothServers, canonical, differences, observe, send, watch, type Endpoint } from './differential.ts';
 
 /** Differences by nature, matched against "<call label> <path>: ..." (see DIFFERENCES.md). */
 const DELIBERATE: RegExp[] = [
@@ -16,21 +13,7 @@ const DELIBERATE: RegExp[] = [
   /^a dry-run apply changing an object \.object\.(fields\.kubectl-create Update|managers\[[01]\]):/,
 ];
 
-let plane: ControlPlane;
-let sim: SimServer;
-let real: Endpoint;
-let fake: Endpoint;
-
-beforeAll(async () => {
-  [plane, sim] = await Promise.all([startControlPlane(inject('controlPlaneBinaries')), startSimServer()]);
-  const read = (f: string): Promise<string> => readFile(f, 'utf8');
-  real = { base: plane.server, tls: { ca: await read(plane.certs.caCert), cert: await read(plane.certs.adminCert), key: await read(plane.certs.adminKey) } };
-  fake = { base: sim.url };
-});
-afterAll(async () => {
-  await plane?.stop();
-  await sim?.close();
-});
+const servers = bothServers();
 
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
   const deadline = performance.now() + ms;
@@ -41,7 +24,7 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
 async function run(ep: Endpoint): Promise<{ answers: Array<Record<string, unknown>>; events: string[] }> {
   const lastRv = new Map<string, string>();
   for (const call of SETUP) expect((await send(ep, call)).status, call.label).toBeLessThan(300);
-  if (ep === fake) {
+  if (ep === servers.fake) {
     // The bare fake leaves establishing a CRD to the simulated controllers; play their part.
     const crd = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${WIDGET_CRD.metadata.name}`;
     const conditions = [{ type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' }];
@@ -68,7 +51,7 @@ async function run(ep: Endpoint): Promise<{ answers: Array<Record<string, unknow
 }
 
 it('the fake API server answers the sandbox requests as kube-apiserver does, but for the listed differences', async () => {
-  const [f, r] = await Promise.all([run(fake), run(real)]);
+  const [f, r] = await Promise.all([run(servers.fake), run(servers.real)]);
   const found: string[] = [];
   CALLS.forEach((call, i) => {
     for (const d of differences(f.answers[i], r.answers[i])) found.push(`${call.label} ${d}`);

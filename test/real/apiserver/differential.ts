@@ -3,13 +3,38 @@
 // that two servers can be compared: status code, Status reason and causes, and for objects
 // what a client relies on (managers and the fields they own, whether the resourceVersion moved,
 // generation, the object's content without per-server noise).
+import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { startSimServer, type SimServer } from '../../sim/api/server.ts';
+import { startControlPlane, type ControlPlane } from './control-plane.ts';
 
 export interface Endpoint {
   base: string;
   /** Client certificate and CA, PEM text (the real server); none for the fake's plain HTTP. */
   tls?: { ca: string; cert: string; key: string };
+}
+
+/**
+ * A kube-apiserver (with etcd) and a bare fake API server for the file's tests, started before
+ * them and stopped after; the endpoints are set once both answer.
+ */
+export function bothServers(): { real: Endpoint; fake: Endpoint } {
+  const servers = { real: { base: '' } as Endpoint, fake: { base: '' } as Endpoint };
+  let plane: ControlPlane | undefined;
+  let sim: SimServer | undefined;
+  beforeAll(async () => {
+    [plane, sim] = await Promise.all([startControlPlane(inject('controlPlaneBinaries')), startSimServer()]);
+    const read = (f: string): Promise<string> => readFile(f, 'utf8');
+    servers.real = { base: plane.server, tls: { ca: await read(plane.certs.caCert), cert: await read(plane.certs.adminCert), key: await read(plane.certs.adminKey) } };
+    servers.fake = { base: sim.url };
+  });
+  afterAll(async () => {
+    await plane?.stop();
+    await sim?.close();
+  });
+  return servers;
 }
 
 export interface Call {

@@ -5,11 +5,8 @@
 // structs and writes them back, so `omitempty` zeros vanish there; the fake must do the same,
 // or the CLI's "already in place" check passes on the fake and loops on a real cluster (it
 // did, for Heimdall's `value: ""`). A custom resource keeps what was sent, on both.
-import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { startSimServer, type SimServer } from '../../sim/api/server.ts';
-import { startControlPlane, type ControlPlane } from './control-plane.ts';
-import { differences, observe, send, type Call, type Endpoint } from './differential.ts';
+import { expect, it } from 'vitest';
+import { bothServers, differences, observe, send, type Call, type Endpoint } from './differential.ts';
 
 const NS = 'typed';
 const APPLY = 'application/apply-patch+yaml';
@@ -144,21 +141,7 @@ const CALLS: Call[] = [
   post('create a custom resource', `/apis/typed.flink-sandbox.dev/v1/namespaces/${NS}/gadgets`, gadget),
 ];
 
-let plane: ControlPlane;
-let sim: SimServer;
-let real: Endpoint;
-let fake: Endpoint;
-
-beforeAll(async () => {
-  [plane, sim] = await Promise.all([startControlPlane(inject('controlPlaneBinaries')), startSimServer()]);
-  const read = (f: string): Promise<string> => readFile(f, 'utf8');
-  real = { base: plane.server, tls: { ca: await read(plane.certs.caCert), cert: await read(plane.certs.adminCert), key: await read(plane.certs.adminKey) } };
-  fake = { base: sim.url };
-});
-afterAll(async () => {
-  await plane?.stop();
-  await sim?.close();
-});
+const servers = bothServers();
 
 async function run(ep: Endpoint): Promise<Array<Record<string, unknown>>> {
   expect((await send(ep, { label: 'namespace', method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } })).status).toBe(201);
@@ -166,7 +149,7 @@ async function run(ep: Endpoint): Promise<Array<Record<string, unknown>>> {
   const sa = await send(ep, { label: 'sa', method: 'POST', path: core('serviceaccounts'), body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } } });
   expect([201, 409]).toContain(sa.status);
   expect((await send(ep, apply('CRD', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD.metadata.name}`, CRD))).status).toBeLessThan(300);
-  if (ep === fake) {
+  if (ep === servers.fake) {
     const conditions = [{ type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' }];
     const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD.metadata.name}/status`;
     expect((await send(ep, { label: 'establish', method: 'PATCH', path, body: { status: { conditions, acceptedNames: CRD.spec.names } }, contentType: 'application/merge-patch+json' })).status).toBe(200);
@@ -182,8 +165,8 @@ async function run(ep: Endpoint): Promise<Array<Record<string, unknown>>> {
 }
 
 it('the fake returns built-in objects as their Go types write them, and custom resources as sent, like kube-apiserver', async () => {
-  const f = await run(fake);
-  const r = await run(real);
+  const f = await run(servers.fake);
+  const r = await run(servers.real);
   // The point of it, seen on the real server first: the empty env value is gone, replicas 0 kept.
   const created = r[0].object as any;
   expect(created.spec.template.spec.containers[0].env[0]).toEqual({ name: 'EMPTY' });
