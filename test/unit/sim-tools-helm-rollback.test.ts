@@ -87,11 +87,15 @@ describe('fake helm rollback and history', () => {
   });
 
   it('a rollback whose --wait times out marks its revision failed', async () => {
+    // Revision 7 runs one pod of another template (waited for); rolling back to 6 wants three of
+    // the old template: new pods, which never get Ready. (A rollback to fewer pods whose pods are
+    // still Ready could be done before the knob reaches them.)
+    expect((await sim.tool('helm', upgrade(1, ['--set', 'podLabels.round=two', '--wait', '--timeout', '60s']))).code).toBe(0);
     await sim.patchFaults({ neverReady: ['^roll-'] });
-    const r = await sim.tool('helm', ['rollback', 'roll', '5', ...NS, '--wait', '--timeout', '1s']);
+    const r = await sim.tool('helm', ['rollback', 'roll', '6', ...NS, '--wait', '--timeout', '1s']);
     await sim.patchFaults({ neverReady: null });
     expect(r).toMatchObject({ code: 1, stderr: 'Error: release roll failed: context deadline exceeded\n' });
-    expect(await statuses()).toMatchObject({ 6: 'deployed', 7: 'failed' });
+    expect(await statuses()).toMatchObject({ 7: 'deployed', 8: 'failed' });
   });
 
   it('fails like helm for a missing release or revision', async () => {

@@ -25,10 +25,14 @@ export function workloadReady(obj: KubeObject): boolean {
   }
 }
 
+const KINDS: Record<string, string> = { deployments: 'Deployment', statefulsets: 'StatefulSet', daemonsets: 'DaemonSet' };
+
 /** Resolves true when all `names` in the collection are ready, false at the deadline. */
 export async function waitForWorkloads(api: SimClient, collection: string, names: string[], deadline: number): Promise<boolean> {
   if (names.length === 0) return true;
   const latest = new Map<string, KubeObject>();
+  // Items of a list carry no kind (as from kube-apiserver): the collection says it.
+  const kind = KINDS[collection.split('/').pop() ?? ''];
   const done = (): boolean => names.every((n) => {
     const o = latest.get(n);
     return o !== undefined && workloadReady(o);
@@ -38,7 +42,7 @@ export async function waitForWorkloads(api: SimClient, collection: string, names
   try {
     while (!abort.signal.aborted) {
       const list = await api.list(collection);
-      for (const o of list.items) latest.set(o.metadata.name!, o);
+      for (const o of list.items) latest.set(o.metadata.name!, { ...o, kind: o.kind ?? kind });
       if (done()) return true;
       let rv = list.metadata.resourceVersion;
       let ready = false;
@@ -47,7 +51,7 @@ export async function waitForWorkloads(api: SimClient, collection: string, names
           if (ev.type === 'ERROR' || ev.type === 'BOOKMARK') return;
           rv = ev.object.metadata.resourceVersion;
           if (ev.type === 'DELETED') latest.delete(ev.object.metadata.name!);
-          else latest.set(ev.object.metadata.name!, ev.object);
+          else latest.set(ev.object.metadata.name!, { ...ev.object, kind: ev.object.kind ?? kind });
           if (!ready && done()) {
             ready = true;
             abort.abort();
