@@ -60,6 +60,11 @@ describe('faults while installing: a clear error naming the object, the bundle h
     expect(res.ms).toBeLessThan(30_000);
     expect(bundleFile(bundle, 'minio/events.txt')).toMatch(/Failed to pull image "quay\.io\/minio\/minio/);
     await sim.patchFaults({ unpullableImages: null });
+    // The fault clears: the kubelet's next pull (after its back-off) gets the image. A re-run
+    // within `up`'s 2 s window for "pods created while the step runs" would take the pod still
+    // in back-off for its own, and fail on it again, as it would on a real cluster.
+    type Pod = { status?: { containerStatuses?: Array<{ ready?: boolean }> } };
+    await sim.kube.waitFor<Pod[]>('/api/v1/namespaces/minio/pods', (pods) => pods.some((p) => p.status?.containerStatuses?.every((c) => c.ready) === true), 60_000);
     await convergesAgain(sim);
   });
 
