@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../helpers/cli.ts';
 import { FAKE_BIN_DIR, type Sim } from '../sim/harness.ts';
 import { MINIO_POD, STEPS, closeSimAfterEach, convergesAgain, expectReported, freshSim, kindCreates } from './kit.ts';
+import { alive } from '../helpers/process.ts';
 
 closeSimAfterEach();
 
@@ -27,15 +28,6 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 60
   while (!(await ok())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,12 +1,12 @@
 // The shell seam: arguments stay values, output goes to onLine, failures and timeouts read
 // well, and Ctrl-C kills the child together with what it started.
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InterruptedError, SandboxError, TimeoutError } from '../../scripts/lib/errors.ts';
 import { CommandError, probe, run } from '../../scripts/lib/exec/sh.ts';
+import { alive } from '../helpers/process.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -15,21 +15,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-// A killed process may linger as a zombie until its new parent reaps it; that is dead too.
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return true;
-  }
-}
 
 describe('run', () => {
   it('passes arguments as values, never through the shell', async () => {

@@ -7,15 +7,7 @@ import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectKube } from '../../../scripts/lib/kube/connect.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { alive } from '../../helpers/process.ts';
 
 /** GET without a client certificate, trusting the control plane's CA. */
 function anonymousGet(plane: ControlPlane, path: string, ca?: string): Promise<number> {
