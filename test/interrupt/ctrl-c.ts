@@ -33,6 +33,8 @@ export interface Running {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** SIGINT to the CLI's process group, as a terminal's Ctrl-C. */
   ctrlC(): void;
+  /** A second Ctrl-C: the exit, and how long after this press it came. */
+  ctrlCAgain(): Promise<Exit & { afterSecondMs: number }>;
   exited: Promise<Exit>;
   /** Every process the CLI started (children and theirs) seen while it ran, by pid and start time. */
   descendants(): Map<number, string>;
@@ -174,6 +176,12 @@ export function startCli(args: string[], env: Record<string, string>): Running {
       descendantsOf(pid, seen);
       signalledAt ??= Date.now();
       process.kill(-pid, 'SIGINT');
+    },
+    async ctrlCAgain() {
+      const second = Date.now();
+      process.kill(-pid, 'SIGINT');
+      const exit = await exited;
+      return { ...exit, afterSecondMs: Date.now() - second };
     },
     exited,
     descendants: () => seen,
