@@ -1,8 +1,8 @@
 // Every scenario, through the built CLI, against the simulated cluster: each one passes with its
 // claims and numbers, leaves its history, and a bad name is refused with the list of good ones.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
+import { expectRecoveredFromCheckpoint, readHistory } from '../helpers/history.ts';
 import { startSim, type Sim } from '../sim/harness.ts';
 
 interface Outcome {
@@ -54,18 +54,13 @@ describe('sandbox scenario', () => {
       expect(o.claims.length).toBeGreaterThan(0);
       expect(o.verdict?.counts.records).toBeGreaterThan(0);
       // The history holds what was seen: record lines and the scenario's own timeline.
-      const kinds = new Set(readFileSync(o.historyFile, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { kind: string }).kind));
+      const kinds = new Set(readHistory(o.historyFile).map((e) => e.kind));
       expect(kinds.has('record')).toBe(true);
     }
     const byName = Object.fromEntries(doc.outcomes.map((o) => [o.scenario, o]));
     // A fault really happened where one is claimed: after the TaskManager kill the JobManager
-    // restored a checkpoint and a new attempt logged records. (How many numbers are replayed
-    // depends on where between two checkpoints the kill lands, and may be none.)
-    const events = readFileSync(byName['kill-taskmanager']!.historyFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; from?: string; attempt?: number });
-    const fault = events.findIndex((e) => e.kind === 'fault');
-    expect(fault).toBeGreaterThanOrEqual(0);
-    expect(events.slice(fault).some((e) => e.kind === 'restore' && e.from === 'checkpoint')).toBe(true);
-    expect(events.slice(fault).some((e) => e.kind === 'record' && (e.attempt ?? 0) > 0)).toBe(true);
+    // restored a checkpoint and a new attempt logged records.
+    expectRecoveredFromCheckpoint(byName['kill-taskmanager']!.historyFile);
     // The negative control passed only because a reset was seen.
     expect(byName['no-ha-baseline']!.verdict!.counts.resets).toBeGreaterThan(0);
     expect(byName['operator-restart']!.verdict!.counts.replayed).toBe(0);
