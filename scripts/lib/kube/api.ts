@@ -5,7 +5,6 @@ import { isApiError, type KubeApiError, type Transport } from './client.ts';
 import { ApplyConflictError, FIELD_MANAGER, fieldConflicts, onlyOwnConflicts } from './conflicts.ts';
 import { createDiscovery, listableKinds, resourcePath, type ResourceInfo } from './discovery.ts';
 import { followLogs } from './logs.ts';
-import { portForward } from './portforward.ts';
 import { listAll, watchObjects } from './watch.ts';
 import { describeRef, type Kube, type KubeObject, type ObjectRef } from './kube.ts';
 
@@ -203,7 +202,10 @@ export function createKube(transport: Transport, meta: KubeMeta): Kube {
       return followLogs(kube, transport, { namespace, pod, container }, onLine, opts);
     },
 
-    portForward(target) {
+    async portForward(target) {
+      // Loaded when first used: client-node's PortForward brings its generated API classes and
+      // every model (about 4.5 MB of bundle), which nothing else the CLI does needs.
+      const { portForward } = await import('./portforward.ts');
       return portForward(kube, transport.kc, target);
     },
   };
