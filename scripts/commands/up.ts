@@ -125,7 +125,7 @@ async function runLocked(cfg: SandboxConfig, opts: GlobalOptions, steps: Step[],
     services,
     signal,
     force: opts.force,
-    guard: (step, ctx, stop) => podGuard(step, ctx, stop),
+    guard: (step, ctx, stop, since) => podGuard(step, ctx, stop, since),
     render: opts.json ? 'silent' : opts.verbose ? 'verbose' : 'auto',
   });
   await recordRun(result);
@@ -159,11 +159,12 @@ async function runLocked(cfg: SandboxConfig, opts: GlobalOptions, steps: Step[],
 }
 
 /** While a step runs, a pod of its namespaces that can never start ends it with the cause. */
-function podGuard(step: Step, ctx: StepContext, stop: AbortSignal): Promise<never> | undefined {
+function podGuard(step: Step, ctx: StepContext, stop: AbortSignal, since: number): Promise<never> | undefined {
   const namespaces = step.namespaces?.(ctx.config);
   if (!namespaces?.length) return undefined;
   // Only pods created while the step runs are its own; older ones in a shared namespace are not.
-  const started = Date.now() - 2000;
+  // Creation times have whole seconds: a pod created in the step's first second may show the one before.
+  const started = since - 2000;
   return (async (): Promise<never> => {
     // The cluster may not exist yet when the step starts (kind creates it).
     const kube = await waitForKube(ctx, stop);

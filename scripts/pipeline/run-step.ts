@@ -4,8 +4,14 @@
 import { runGate } from '../lib/wait/strategy.ts';
 import type { Step, StepContext } from './step.ts';
 
-/** Watches beside a step (stuck pods) and rejects to end it; aborted when the step ends. */
-export type StepGuard = (step: Step, ctx: StepContext, signal: AbortSignal) => Promise<never> | undefined;
+/**
+ * Watches beside a step (stuck pods) and rejects to end it; aborted when the step ends. `since`
+ * is when the step started (ms since the epoch): what appeared after it is the step's own.
+ */
+export type StepGuard = (step: Step, ctx: StepContext, signal: AbortSignal, since: number) => Promise<never> | undefined;
+
+/** A step that found its work in place starts its guard only when its gate still waits this long. */
+export const GUARD_DELAY_MS = 1000;
 
 export interface RunStepOptions {
   /** Skip isDone (apply every step). */
@@ -38,23 +44,43 @@ async function checkThenAct(step: Step, ctx: StepContext, opts: RunStepOptions):
   return already ? 'already' : 'done';
 }
 
-/** Runs the step; resolves with whether it acted or found its work in place, rejects with its error. */
+/**
+ * Runs the step; resolves with whether it acted or found its work in place, rejects with its error.
+ * The guard starts when the step starts its work; a step that found its work in place has created
+ * nothing to guard, so its guard starts only if the gate is still waiting after GUARD_DELAY_MS (a
+ * re-run where everything is ready sends no guard's list and watch).
+ */
 export async function runStep(step: Step, ctx: StepContext, opts: RunStepOptions): Promise<'done' | 'already'> {
+  const since = Date.now();
   const guardStop = new AbortController();
+  let startGuard = (): void => undefined;
+  let guardTimer: NodeJS.Timeout | undefined;
+  // Rejects once the guard, when started, ends the step; never settles otherwise.
+  const guarded =
+    opts.guard &&
+    new Promise<never>((_, reject) => {
+      const guard = opts.guard!;
+      startGuard = () => {
+        startGuard = () => undefined;
+        guard(step, ctx, guardStop.signal, since)?.catch((err: unknown) => {
+          // When the guard ends the step, stop its waits too; their rejection is expected.
+          opts.stop.abort(err);
+          reject(err);
+        });
+      };
+    });
+  const onPhase = (phase: StepPhase): void => {
+    opts.onPhase?.(phase);
+    if (phase === 'apply') startGuard();
+    else if (phase === 'gate') guardTimer = setTimeout(() => startGuard(), GUARD_DELAY_MS);
+  };
   try {
-    const guard = opts.guard?.(step, ctx, guardStop.signal);
-    const running = checkThenAct(step, ctx, opts);
-    if (!guard) return await running;
-    // When the guard ends the step, stop its waits too; their rejection is expected.
+    const running = checkThenAct(step, ctx, { ...opts, onPhase });
+    if (!guarded) return await running;
     running.catch(() => undefined);
-    return await Promise.race([
-      running,
-      guard.catch((err: unknown) => {
-        opts.stop.abort(err);
-        throw err;
-      }),
-    ]);
+    return await Promise.race([running, guarded]);
   } finally {
+    clearTimeout(guardTimer);
     guardStop.abort();
   }
 }
