@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     const warm = await warmUp(sim);
     results.warmUp = warm;
     rows.push({
-      figure: 'warm `up --profile minimal`: wall time',
+      figure: `warm \`up --profile minimal\`: wall time (median of ${warm.rounds})`,
       ours: ms(warm.oursMs),
       baseline: `${ms(warm.blogMs)} (blog replayed)`,
       ratio: x(warm.blogMs / warm.oursMs),
