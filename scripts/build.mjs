@@ -52,24 +52,33 @@ const nodeHttpByRequire = {
   },
 };
 
+// client-node's PortForward is bundled on its own (see scripts/lib/kube/portforward-client.ts):
+// the CLI's bundle imports it from there at run time.
+const PORTFORWARD_CLIENT = 'portforward-client';
+const portForwardApart = {
+  name: 'portforward-client-apart',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`/${PORTFORWARD_CLIENT}\\.ts$`) }, () => ({ path: `./${PORTFORWARD_CLIENT}.js`, external: true }));
+  },
+};
+
 // Chunk names change with every edit: start from an empty dist/ so old chunks do not pile up.
 await rm('dist', { recursive: true, force: true });
 
-await build({
-  entryPoints: { cli: 'scripts/main.ts' },
+const common = {
   outdir: 'dist',
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node22',
   external,
-  plugins: [clientNodeSideEffectFree, nodeHttpByRequire],
   // Bundled CommonJS parts of client-node's dependencies call require(): give the ESM output one.
   banner: { js: "import { createRequire as __sandboxRequire } from 'node:module'; const require = __sandboxRequire(import.meta.url);" },
   sourcemap: 'linked',
   logLevel: 'warning',
-});
+};
+await build({ ...common, entryPoints: { cli: 'scripts/main.ts' }, splitting: true, plugins: [clientNodeSideEffectFree, nodeHttpByRequire, portForwardApart] });
+await build({ ...common, entryPoints: { [PORTFORWARD_CLIENT]: `scripts/lib/kube/${PORTFORWARD_CLIENT}.ts` }, plugins: [clientNodeSideEffectFree, nodeHttpByRequire] });
 
 // The validators of the config schema and of kind-config.yaml, precompiled (scripts/lib/precompiled.ts
 // loads them from here).

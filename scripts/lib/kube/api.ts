@@ -203,8 +203,7 @@ export function createKube(transport: Transport, meta: KubeMeta): Kube {
     },
 
     async portForward(target) {
-      // Loaded when first used: client-node's PortForward brings its generated API classes and
-      // every model (about 4.5 MB of bundle), which nothing else the CLI does needs.
+      // Loaded when first used, with client-node's PortForward (see portforward-client.ts).
       const { portForward } = await import('./portforward.ts');
       return portForward(kube, transport.kc, target);
     },

@@ -3,10 +3,11 @@
 // (client-node's PortForward speaks the channel protocol); closing either side closes both.
 import { createServer, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import { PortForward as PortForwardClient, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type WebSocket from 'ws';
 import { SandboxError } from '../errors.ts';
 import { isPodReady, type Kube, type KubeObject, type PortForward, type PortForwardTarget } from './kube.ts';
+import { PortForward as PortForwardClient } from './portforward-client.ts';
 
 /** A pod to send traffic to: Ready, and not on its way out. */
 function isReady(pod: KubeObject): boolean {
