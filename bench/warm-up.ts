@@ -59,6 +59,7 @@ function minimalManifests(): KubeObject[] {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const SETTLE_MS = 500;
 
 /** `kubectl wait` as the blog's scripts use it: one GET a second until the check holds. */
 async function pollUntil(client: SimClient, path: string, ok: (o: KubeObject) => boolean): Promise<void> {
@@ -111,6 +112,9 @@ export async function warmUp(sim: Sim, rounds = 5): Promise<WarmUpResult> {
   let oursToolCalls = 0;
   let blogRequests = 0;
   for (let i = 0; i < rounds; i++) {
+    // Each side starts on a settled simulation: the replay's helm upgrades leave the simulated
+    // controllers some work, which would otherwise fall into our next run.
+    await sleep(SETTLE_MS);
     await simPost(sim, '/_sim/audit/reset');
     const before = (await sim.calls()).length;
     const ours = await runCli(args, { env: sim.env, timeoutMs: 120_000 });
@@ -120,6 +124,7 @@ export async function warmUp(sim: Sim, rounds = 5): Promise<WarmUpResult> {
     oursRequests = Math.max(oursRequests, await requests(sim, ['client', 'helm']));
     oursToolCalls = Math.max(oursToolCalls, (await sim.calls()).length - before);
 
+    await sleep(SETTLE_MS);
     await simPost(sim, '/_sim/audit/reset');
     const started = performance.now();
     await replayBlog(sim, tools);

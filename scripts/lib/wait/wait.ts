@@ -74,10 +74,12 @@ async function forDryRunAccepted(kube: Kube, objects: KubeObject[], what: string
 function pollDryRun(kube: Kube, objects: KubeObject[], what: string, opts: WaitOptions & { intervalMs?: number }, refused: (err: unknown) => void): Promise<true> {
   return poll<true>(
     async () => {
-      for (const obj of objects) {
-        try {
-          await kube.createDryRun(obj);
-        } catch (err) {
+      // Each object's admission is its own question: all are asked at once, the first refusal
+      // (in the objects' order) is the one reported.
+      const answers = await Promise.allSettled(objects.map((obj) => kube.createDryRun(obj)));
+      for (const answer of answers) {
+        if (answer.status === 'rejected') {
+          const err: unknown = answer.reason;
           // AlreadyExists comes after admission: the webhooks did accept it.
           if (isApiError(err, 409)) continue;
           refused(err);
