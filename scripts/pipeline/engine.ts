@@ -8,7 +8,7 @@ import { taskStarted } from '../lib/activity.ts';
 import { causeChain, InterruptedError, SandboxError } from '../lib/errors.ts';
 import type { ListrGetRendererClassFromValue, ListrTaskWrapper } from 'listr2';
 import { runStep, type StepGuard, type StepPhase } from './run-step.ts';
-import { checkPipeline } from './shape.ts';
+import { chainsAfter, checkPipeline } from './shape.ts';
 
 export type StepOutcome = 'done' | 'already' | 'failed' | 'skipped' | 'blocked' | 'interrupted';
 
@@ -91,11 +91,28 @@ function deferred(): Deferred {
  */
 const failures = new WeakMap<StepRecord, unknown>();
 
+/** The services as one step sees them: its tool processes carry its priority (lib/exec/slots.ts). */
+function withPriority(services: StepServices, priority: number): StepServices {
+  return {
+    kube: () => services.kube(),
+    async tools() {
+      const tools = await services.tools();
+      return {
+        ...tools,
+        run: (name, args, o) => tools.run(name, args, { priority, ...o }),
+        probe: (name, args, o) => tools.probe(name, args, { priority, ...o }),
+      };
+    },
+  };
+}
+
 /** What every step of one run shares. */
 interface Run {
   opts: EngineOptions;
   state: RunState;
   gates: Map<string, Deferred>;
+  /** Each step's priority for tool processes: the longest chain of steps waiting for it. */
+  priority: Map<string, number>;
   /** Line renderers print output without its task's title, so each line names its step. */
   lines: boolean;
 }
@@ -114,7 +131,7 @@ function stepTask(run: Run, step: Step, record: StepRecord) {
       runId: opts.runId,
       signal: AbortSignal.any([opts.signal, stop.signal]),
       state: run.state,
-      services: opts.services,
+      services: withPriority(opts.services, run.priority.get(step.id) ?? 0),
       output: (line: string) => {
         if (line.trim()) record.lastLine = line;
         task.output = run.lines ? `${step.id}: ${line}` : line;
@@ -192,7 +209,8 @@ export async function runPipeline(steps: readonly Step[], opts: EngineOptions): 
   const { Listr, PRESET_TIMESTAMP, PRESET_TIMER } = await import('listr2');
   const started = performance.now();
   const { renderer, fallback, lines } = rendererFor(opts.render);
-  const run: Run = { opts, state: opts.state ?? newRunState(), gates: new Map(steps.map((s) => [s.id, deferred()] as const)), lines };
+  const gates = new Map(steps.map((s) => [s.id, deferred()] as const));
+  const run: Run = { opts, state: opts.state ?? newRunState(), gates, priority: chainsAfter(steps), lines };
   const records = new Map<string, StepRecord>();
   const titles = new Map(steps.map((s) => [s.id, s.title] as const));
   const titleOf = (id: string): string => titles.get(id) ?? id;

@@ -48,6 +48,25 @@ export function planWaves(steps: readonly Step[]): Step[][] {
   return waves.filter(Boolean);
 }
 
+/**
+ * For each step, the longest chain of steps that wait for it (0: nothing does). The engine gives
+ * a step's tool processes this priority: what more steps wait for goes first.
+ */
+export function chainsAfter(steps: readonly Step[]): Map<string, number> {
+  const dependents = new Map<string, string[]>();
+  for (const s of steps) for (const need of s.needs ?? []) (dependents.get(need) ?? dependents.set(need, []).get(need)!).push(s.id);
+  const chain = new Map<string, number>();
+  const after = (id: string): number => {
+    const known = chain.get(id);
+    if (known !== undefined) return known;
+    const n = Math.max(0, ...(dependents.get(id) ?? []).map((d) => after(d) + 1));
+    chain.set(id, n);
+    return n;
+  };
+  for (const s of steps) after(s.id);
+  return chain;
+}
+
 /** Keeps `--only` steps (plus nothing else) or drops `--skip` steps; dangling needs are dropped. */
 export function selectSteps(steps: readonly Step[], only: string[] | undefined, skip: string[] | undefined): Step[] {
   const known = new Set(steps.map((s) => s.id));

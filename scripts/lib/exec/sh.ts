@@ -20,6 +20,8 @@ export interface RunOptions {
   onLine?: (line: string) => void;
   /** Kill the child after this long and throw a TimeoutError. */
   timeoutMs?: number;
+  /** Through a Toolbox: which of the processes waiting for a slot starts first (higher first; see slots.ts). */
+  priority?: number;
 }
 
 export interface RunResult {

@@ -10,6 +10,7 @@ import { downloadVerified } from './download.ts';
 import { SandboxError } from '../errors.ts';
 import { cacheDir } from '../paths.ts';
 import { probe as shProbe, run as shRun, type ProbeResult, type RunOptions, type RunResult } from './sh.ts';
+import { toolSlots } from './slots.ts';
 
 export type ToolName = 'docker' | 'kind' | 'kubectl' | 'helm';
 type Downloadable = Exclude<ToolName, 'docker'>;
@@ -221,12 +222,12 @@ export function createToolbox(cfg: SandboxConfig, env: NodeJS.ProcessEnv = proce
 
     async run(name, args, opts = {}) {
       const tool = await locate(name, { signal: opts.signal, onProgress: opts.onLine });
-      return shRun(tool.path, args, withEnv(opts));
+      return toolSlots.run(opts.priority ?? 0, () => shRun(tool.path, args, withEnv(opts)));
     },
 
     async probe(name, args, opts = {}) {
       const tool = await locate(name, { signal: opts.signal, onProgress: opts.onLine });
-      return shProbe(tool.path, args, withEnv(opts));
+      return toolSlots.run(opts.priority ?? 0, () => shProbe(tool.path, args, withEnv(opts)));
     },
 
     async dockerInfo() {
