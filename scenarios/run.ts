@@ -167,8 +167,8 @@ export async function runScenario(scenario: Scenario, deps: RunDeps): Promise<Sc
     await history.close();
   }
 
-  if (signal.aborted) {
-    // Stopped by Ctrl-C: no verdict over a cut-off run; say what it leaves.
+  // Stopped by Ctrl-C: no verdict over a cut-off run; say what it leaves.
+  const interrupted = (): ScenarioOutcome => {
     const left: string[] = [];
     if (applied) left.push(`FlinkDeployment ${ref.namespace}/${name} as it was (the next scenario run deletes it and deploys it afresh)`);
     else if (phase === 'removing the previous job') left.push(`the previous FlinkDeployment ${ref.namespace}/${name}, possibly being deleted (the next scenario run finishes that)`);
@@ -179,14 +179,23 @@ export async function runScenario(scenario: Scenario, deps: RunDeps): Promise<Sc
     activity.end();
     outcome.durationMs = Date.now() - started;
     return outcome;
-  }
+  };
+  if (signal.aborted) return interrupted();
   if (!outcome.error || history.records > 0) {
-    enter('judge');
-    say('judging the history');
-    outcome.verdict = await deps.judge(history.file);
-    enter('claims');
-    const input = { verdict: outcome.verdict, facts, checkpoints: history.checkpoints().length };
-    outcome.claims = scenario.claims.map((c) => ({ title: c.title, ...c.check(input) }));
+    try {
+      enter('judge');
+      say('judging the history');
+      outcome.verdict = await deps.judge(history.file);
+      enter('claims');
+      const input = { verdict: outcome.verdict, facts, checkpoints: history.checkpoints().length };
+      outcome.claims = scenario.claims.map((c) => ({ title: c.title, ...c.check(input) }));
+    } catch (err) {
+      // A Ctrl-C while the history is judged: the scenario was cut short there, not before it began.
+      if (!signal.aborted) throw err;
+      outcome.verdict = undefined;
+      outcome.claims = [];
+      return interrupted();
+    }
   }
   activity.end();
   outcome.ok = !outcome.error && outcome.claims.every((c) => c.ok);
