@@ -138,7 +138,7 @@ async function act(ctx: ScenarioContext): Promise<void> {
   const mark = ctx.highWater();
   const pods = await ctx.kube.list('v1', 'Pod', { namespace: ctx.job.namespace, labelSelector: `app=${ctx.job.name}` });
   ctx.fact('es mark', String(mark));
-  ctx.say(`reading index ${INDEX} until it holds the records up to ${mark} and JobManager lines (the buffer delays them up to ${delayMs / 1000}s; giving up after ${deadlineMs / 1000}s)`);
+  ctx.say(`reading index ${INDEX} until it holds the records up to ${mark} and JobManager lines with a completed checkpoint (the buffer delays them up to ${delayMs / 1000}s; giving up after ${deadlineMs / 1000}s)`);
   const started = Date.now();
   let last: Seen | undefined;
   await using es = await openElasticsearch(ctx.kube, ctx.config, ctx.signal);
@@ -147,9 +147,13 @@ async function act(ctx: ScenarioContext): Promise<void> {
       async () => {
         last = await read(es, pods);
         const top = highest(last.numbers);
-        return { ok: top >= mark && last.jobManager > 0, seen: `${last.records} record lines up to ${top}, ${last.jobManager} JobManager lines` };
+        // The setup waited for a completed checkpoint, so the JobManager has logged one.
+        return {
+          ok: top >= mark && last.jobManager > 0 && last.checkpoints > 0,
+          seen: `${last.records} record lines up to ${top}, ${last.jobManager} JobManager lines (${last.checkpoints} completed checkpoints)`,
+        };
       },
-      `index ${INDEX} to hold the records up to ${mark} and JobManager lines`,
+      `index ${INDEX} to hold the records up to ${mark} and JobManager lines with a completed checkpoint`,
       { timeoutMs: deadlineMs, signal: ctx.signal, intervalMs: 1000 },
     );
   } catch (err) {
