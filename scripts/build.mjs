@@ -21,7 +21,7 @@ const external = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })
 // that its modules have no side effects, so esbuild would keep all of them. Its modules are marked
 // free of side effects here (all but polyfill.js, which sets a global): what the CLI does not
 // import (the generated API classes, most models) is dropped from the bundle.
-const clientNodeDir = `${join('node_modules', '@kubernetes', 'client-node')}`;
+const clientNodeDir = join('node_modules', '@kubernetes', 'client-node');
 const clientNodeSideEffectFree = {
   name: 'client-node-side-effect-free',
   setup(b) {

@@ -4,6 +4,7 @@
 import { ApiException, AppsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, kubeConfigFor } from '../sim/api/test-client.ts';
+import { BUILT_IN, groupVersionPath } from '../../scripts/lib/kube/discovery.ts';
 import { type SimServer, startSimServer } from '../sim/api/server.ts';
 
 let sim: SimServer;
@@ -70,6 +71,13 @@ describe('discovery', () => {
     const v1 = (await call(sim.url, 'GET', '/api/v1')).body.resources.map((r: any) => r.name);
     expect(v1).toEqual(expect.arrayContaining(['pods', 'pods/log', 'pods/status', 'pods/portforward', 'namespaces', 'nodes']));
     expect((await call(sim.url, 'GET', '/apis/nope.example.com/v1')).status).toBe(404);
+  });
+
+  it("serves every built-in kind the CLI knows without discovery at the CLI's path and scope", async () => {
+    for (const [apiVersion, kinds] of Object.entries(BUILT_IN)) {
+      const served = (await call(sim.url, 'GET', groupVersionPath(apiVersion))).body.resources as Array<{ name: string; kind: string; namespaced: boolean }>;
+      for (const k of kinds) expect(served.find((r) => r.kind === k.kind && !r.name.includes('/')), `${apiVersion} ${k.kind}`).toMatchObject(k);
+    }
   });
 
   it('lets KubernetesObjectApi resolve kinds and scopes through discovery', async () => {

@@ -1,6 +1,7 @@
 // Maps apiVersion + kind to the REST path of a resource by asking the API server's discovery
 // endpoints (/api/v1, /apis/<group>/<version>). Answers are cached per apiVersion; a kind that
-// is missing triggers a fresh look, because CRDs add kinds while we run.
+// is missing triggers a fresh look, because CRDs add kinds while we run. The built-in kinds the
+// sandbox reads and writes most have fixed paths (BUILT_IN) and need no round trip.
 import { isApiError, type Transport } from './client.ts';
 
 export interface ResourceInfo {
@@ -50,6 +51,33 @@ export async function listableKinds(transport: Transport): Promise<ServedKind[]>
   );
 }
 
+/**
+ * Built-in kinds whose paths every Kubernetes release the sandbox supports serves, unchanged since
+ * they went GA: their path is known without asking (client-go's typed clients have them compiled
+ * in the same way). A warm `up` otherwise spends a discovery request on each of these groups. The
+ * real API server tier checks each entry against kube-apiserver's own discovery.
+ */
+export const BUILT_IN: Readonly<Record<string, readonly ResourceInfo[]>> = {
+  v1: [
+    { kind: 'ConfigMap', name: 'configmaps', namespaced: true },
+    { kind: 'Event', name: 'events', namespaced: true },
+    { kind: 'Namespace', name: 'namespaces', namespaced: false },
+    { kind: 'Node', name: 'nodes', namespaced: false },
+    { kind: 'PersistentVolumeClaim', name: 'persistentvolumeclaims', namespaced: true },
+    { kind: 'Pod', name: 'pods', namespaced: true },
+    { kind: 'Secret', name: 'secrets', namespaced: true },
+    { kind: 'Service', name: 'services', namespaced: true },
+    { kind: 'ServiceAccount', name: 'serviceaccounts', namespaced: true },
+  ],
+  'apps/v1': [
+    { kind: 'DaemonSet', name: 'daemonsets', namespaced: true },
+    { kind: 'Deployment', name: 'deployments', namespaced: true },
+    { kind: 'StatefulSet', name: 'statefulsets', namespaced: true },
+  ],
+  'batch/v1': [{ kind: 'Job', name: 'jobs', namespaced: true }],
+  'storage.k8s.io/v1': [{ kind: 'StorageClass', name: 'storageclasses', namespaced: false }],
+};
+
 export function groupVersionPath(apiVersion: string): string {
   return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
 }
@@ -72,6 +100,8 @@ export function createDiscovery(transport: Transport): Discovery {
 
   return {
     async resource(apiVersion, kind) {
+      const builtIn = BUILT_IN[apiVersion]?.find((r) => r.kind === kind);
+      if (builtIn) return builtIn;
       const cached = cache.get(apiVersion);
       if (cached) {
         const hit = (await cached).find((r) => r.kind === kind);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TimeoutError } from '../../../scripts/lib/errors.ts';
 import { createKube } from '../../../scripts/lib/kube/api.ts';
 import { createTransport, type Transport } from '../../../scripts/lib/kube/client.ts';
+import { BUILT_IN, groupVersionPath } from '../../../scripts/lib/kube/discovery.ts';
 import { ApplyConflictError, isApiError, parseManifests, refOf, type Kube, type KubeObject } from '../../../scripts/lib/kube/kube.ts';
 import { Wait } from '../../../scripts/lib/wait/wait.ts';
 import { loadManifest } from '../../../scripts/steps/kit.ts';
@@ -115,6 +116,13 @@ describe("the CLI's Kubernetes layer against a real API server", () => {
     await Wait.forCondition(kube, { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'flinkdeployments.flink.apache.org' }, 'Established', { timeoutMs: 30_000 });
   });
   afterAll(async () => plane?.stop());
+
+  it("kube-apiserver serves every built-in kind the CLI knows without discovery at the CLI's path and scope", async () => {
+    for (const [apiVersion, kinds] of Object.entries(BUILT_IN)) {
+      const served = (await raw.json<{ resources: Array<{ name: string; kind: string; namespaced: boolean }> }>('GET', groupVersionPath(apiVersion))).resources;
+      for (const k of kinds) expect(served.find((r) => r.kind === k.kind && !r.name.includes('/')), `${apiVersion} ${k.kind}`).toMatchObject(k);
+    }
+  });
 
   it('a re-apply of unchanged objects changes nothing: same resourceVersion, same managedFields', async () => {
     const objects = [namespace('noop'), configMap('noop', 'settings', { a: '1' }), ...(await loadManifest('flink/hello-ha.yaml')).map((o) => ({ ...o, metadata: { ...o.metadata, namespace: 'noop' } }))];
