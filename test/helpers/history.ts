@@ -4,15 +4,17 @@
 // the killed pod wrote last may never be read, so a replay count proves nothing either way.)
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
+import { parseHistoryLine, type HistoryEvent } from '../../scenarios/checker/history.ts';
 
-interface HistoryEvent {
-  kind: string;
-  from?: string;
-  attempt?: number;
-}
-
+/** Every event of a history file, each line parsed and checked by the checker's own reader. */
 export function readHistory(file: string): HistoryEvent[] {
-  return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as HistoryEvent);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((line, i) => {
+      const ev = parseHistoryLine(line);
+      if (ev && 'error' in ev) throw new Error(`${file}:${i + 1}: ${ev.error}`);
+      return ev ? [ev] : [];
+    });
 }
 
 export function expectRecoveredFromCheckpoint(historyFile: string): void {
@@ -22,5 +24,5 @@ export function expectRecoveredFromCheckpoint(historyFile: string): void {
   const after = events.slice(fault);
   const restore = after.findIndex((e) => e.kind === 'restore' && e.from === 'checkpoint');
   expect(restore, 'a restore from a checkpoint after the fault').toBeGreaterThanOrEqual(0);
-  expect(after.slice(restore).some((e) => e.kind === 'record' && (e.attempt ?? 0) > 0), 'records of a new attempt after the restore').toBe(true);
+  expect(after.slice(restore).some((e) => e.kind === 'record' && e.attempt > 0), 'records of a new attempt after the restore').toBe(true);
 }
