@@ -26,3 +26,25 @@ it('a valid object is accepted and nothing is stored', async () => {
   await Wait.forDryRunAccepted(sim.kube, [ok], 'the probe to be accepted', { timeoutMs: 5_000 });
   expect(await sim.kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'probe', namespace: 'default' })).toBeUndefined();
 });
+
+it('asks for every object at once, and of several refusals reports the first in their order', async () => {
+  let inFlight = 0;
+  let most = 0;
+  const counting = {
+    ...sim.kube,
+    async createDryRun(obj: Parameters<typeof sim.kube.createDryRun>[0]) {
+      most = Math.max(most, ++inFlight);
+      try {
+        return await sim.kube.createDryRun(obj);
+      } finally {
+        inFlight--;
+      }
+    },
+  };
+  const refused = (ns: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'probe', namespace: ns }, data: { a: '1' } });
+  const ok = refused('default');
+  await expect(Wait.forDryRunAccepted(counting, [ok, refused('first-missing'), refused('second-missing')], 'the probes to be accepted', { timeoutMs: 20_000 })).rejects.toThrow(
+    /refused by the API server: .*namespaces "first-missing" not found/,
+  );
+  expect(most).toBe(3);
+});
